@@ -1,0 +1,12 @@
+"""ganlab: the small PyTorch package behind the interactive GAN book.
+
+One module per idea: ``data`` (distributions), ``models`` (G and D), ``losses``
+(pure functions of D's raw scores), ``train`` (Algorithm 1 of Goodfellow et al.
+2014), ``metrics`` (mode coverage), ``plot`` (shared figures). Importing the
+package seeds nothing, downloads nothing and touches no global settings.
+"""
+
+from ganlab import data, losses, metrics, models, plot, train
+
+__all__ = ["data", "losses", "metrics", "models", "plot", "train", "__version__"]
+__version__ = "0.1.0"

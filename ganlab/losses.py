@@ -1,0 +1,90 @@
+"""GAN losses as pure functions of D's raw scores.
+
+Conventions (the whole book uses them):
+- ``d_real`` = D's raw scores (logits) on real samples, ``d_fake`` on generated ones;
+  D(x) = sigmoid(score) is the probability that x is real (1 = real, 0 = fake).
+- Arguments always come in the order ``(d_real, d_fake)``.
+- Every ``*_loss_*`` returns the scalar that its player *minimises*.
+- log D = logsigmoid(score) and log(1 - D) = logsigmoid(-score): exact and finite
+  for any score, where ``log(sigmoid(s))`` underflows to -inf near s = -100.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+DLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+GLoss = Callable[[torch.Tensor], torch.Tensor]
+
+
+def _check_scores(name: str, scores: torch.Tensor) -> None:
+    if not isinstance(scores, torch.Tensor) or not scores.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor of D's raw scores, got {scores!r}")
+    if scores.numel() == 0:
+        raise ValueError(f"{name} is empty: a loss needs at least one score")
+
+
+def minimax_value(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
+    """The value V(D, G) = E_x[log D(x)] + E_z[log(1 - D(G(z)))] (Goodfellow et al. 2014).
+
+    D maximises V and G minimises it; V <= 0, and V = -log 4 when D = 1/2 everywhere.
+    """
+    _check_scores("d_real", d_real)
+    _check_scores("d_fake", d_fake)
+    return F.logsigmoid(d_real).mean() + F.logsigmoid(-d_fake).mean()
+
+
+def d_loss_minimax(
+    d_real: torch.Tensor, d_fake: torch.Tensor, real_label: float = 1.0
+) -> torch.Tensor:
+    """D's loss -V: binary cross-entropy with label ``real_label`` on reals and 0 on fakes.
+
+    -E_x[y log D(x) + (1 - y) log(1 - D(x))] - E_z[log(1 - D(G(z)))], y = real_label.
+    y = 1 gives exactly -V(D, G); y = 0.9 is one-sided label smoothing (Salimans et
+    al. 2016): only the real label is smoothed, never the fake one.
+    """
+    _check_scores("d_real", d_real)
+    _check_scores("d_fake", d_fake)
+    if not 0.0 <= real_label <= 1.0:
+        raise ValueError(f"real_label must lie in [0, 1], got {real_label!r}")
+    loss_real = -(real_label * F.logsigmoid(d_real) + (1 - real_label) * F.logsigmoid(-d_real))
+    loss_fake = -F.logsigmoid(-d_fake)
+    return loss_real.mean() + loss_fake.mean()
+
+
+def g_loss_saturating(d_fake: torch.Tensor) -> torch.Tensor:
+    """G's minimax loss E_z[log(1 - D(G(z)))], minimised by G.
+
+    Its gradient with respect to the score s is -sigmoid(s) = -D(G(z)), which vanishes
+    when D confidently rejects the fakes (D(G(z)) -> 0): the loss saturates.
+    """
+    _check_scores("d_fake", d_fake)
+    return F.logsigmoid(-d_fake).mean()
+
+
+def g_loss_nonsaturating(d_fake: torch.Tensor) -> torch.Tensor:
+    """G's non-saturating loss -E_z[log D(G(z))]: cross-entropy of the fakes against label 1.
+
+    Its gradient with respect to the score s is -(1 - D(G(z))), close to -1 exactly when
+    D rejects the fakes; same fixed points as the saturating loss, stronger early gradient.
+    """
+    _check_scores("d_fake", d_fake)
+    return -F.logsigmoid(d_fake).mean()
+
+
+GAN_LOSSES: dict[str, tuple[DLoss, GLoss]] = {
+    "saturating": (d_loss_minimax, g_loss_saturating),
+    "nonsaturating": (d_loss_minimax, g_loss_nonsaturating),
+}
+"""Loss name -> (D loss, G loss). "saturating" is the minimax game of the 2014 paper as
+written; "nonsaturating" is the variant the same paper recommends in practice."""
+
+
+def get_losses(name: str) -> tuple[DLoss, GLoss]:
+    """The (D loss, G loss) pair called ``name`` in ``GAN_LOSSES``."""
+    if name not in GAN_LOSSES:
+        raise ValueError(f"unknown loss kind {name!r}; expected one of {sorted(GAN_LOSSES)}")
+    return GAN_LOSSES[name]

@@ -1,0 +1,355 @@
+"""The training loop of Algorithm 1 (Goodfellow et al. 2014), as three plain functions.
+
+    for step in 1..steps:
+        repeat k = d_steps times:                                  (1) update D
+            x_real ~ p_data, z ~ p_z (fresh batches every time)
+            descend  -[ log D(x_real) + log(1 - D(G(z))) ]
+        z ~ p_z                                                    (2) update G
+        descend  G's loss on D(G(z))  (saturating or non-saturating)
+
+``d_step`` and ``g_step`` do one update each; ``fit`` runs the loop, records a
+``History`` and calls callbacks (for live plots). Also: ``get_device``,
+``seed_everything`` and plain state-dict checkpoints checked by SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import random
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+from torch import nn
+
+from ganlab._checks import as_generator, positive_float, positive_int
+from ganlab.losses import DLoss, GLoss, d_loss_minimax, get_losses
+
+
+class Sampler(Protocol):
+    """Anything with ``sample(n, seed)`` returning (n, ...) samples, e.g. a ``data`` toy."""
+
+    def sample(self, n: int, seed: int | torch.Generator | None = None) -> torch.Tensor: ...
+
+
+Data = Sampler | torch.Tensor
+Callback = Callable[[int, "History", nn.Module, nn.Module], None]
+
+
+def get_device() -> torch.device:
+    """The best available device: cuda, then Apple's mps, then cpu."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, NumPy and torch (CPU and CUDA); return a CPU generator seeded with ``seed``.
+
+    On the CPU the same seed gives the same initial weights, batches and History.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+    return as_generator(seed)
+
+
+@dataclass
+class History:
+    """What ``fit`` records once per step (after the step's G update).
+
+    ``d_real`` and ``d_fake`` are mean D(x) and mean D(G(z)) as probabilities, measured
+    in the step's last D update; the grad norms are the global L2 norms of the
+    parameter gradients of that D update and of the G update.
+    """
+
+    step: list[int] = field(default_factory=list)
+    loss_D: list[float] = field(default_factory=list)
+    loss_G: list[float] = field(default_factory=list)
+    d_real: list[float] = field(default_factory=list)
+    d_fake: list[float] = field(default_factory=list)
+    grad_norm_D: list[float] = field(default_factory=list)
+    grad_norm_G: list[float] = field(default_factory=list)
+
+    def append(self, step: int, d_stats: dict[str, float], g_stats: dict[str, float]) -> None:
+        """Record one step from the stats that ``d_step`` and ``g_step`` return."""
+        self.step.append(step)
+        self.loss_D.append(d_stats["loss_D"])
+        self.loss_G.append(g_stats["loss_G"])
+        self.d_real.append(d_stats["d_real"])
+        self.d_fake.append(d_stats["d_fake"])
+        self.grad_norm_D.append(d_stats["grad_norm_D"])
+        self.grad_norm_G.append(g_stats["grad_norm_G"])
+
+    def __len__(self) -> int:
+        return len(self.step)
+
+    def as_dict(self) -> dict[str, list[float]]:
+        """The columns as a dict of lists (e.g. for ``pandas.DataFrame``)."""
+        return asdict(self)
+
+    def last(self) -> dict[str, float]:
+        """The most recent row."""
+        if not self.step:
+            raise IndexError("the History is empty: no step has been recorded yet")
+        return {name: column[-1] for name, column in self.as_dict().items()}
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite; ``history`` holds every step recorded before it."""
+
+    def __init__(self, step: int, loss_name: str, value: float, history: History) -> None:
+        super().__init__(
+            f"training diverged at step {step}: {loss_name} = {value} "
+            f"(the History of the {len(history)} steps before it is in .history)"
+        )
+        self.step = step
+        self.loss_name = loss_name
+        self.value = value
+        self.history = history
+
+
+def grad_norm(module: nn.Module) -> float:
+    """Global L2 norm sqrt(sum_p ||grad p||^2) over the parameters that have a gradient."""
+    norms = [p.grad.detach().norm() for p in module.parameters() if p.grad is not None]
+    return torch.linalg.vector_norm(torch.stack(norms)).item() if norms else 0.0
+
+
+def sample_real(
+    data: Data, n: int, generator: torch.Generator, device: torch.device
+) -> torch.Tensor:
+    """A batch of n real samples: from ``data.sample`` or n random rows of a tensor."""
+    if isinstance(data, torch.Tensor):
+        rows = torch.randint(len(data), (n,), generator=generator)
+        return data[rows.to(data.device)].to(device)
+    if not hasattr(data, "sample"):
+        raise TypeError(
+            f"data must be a tensor or have a sample(n, seed) method, got {type(data).__name__}"
+        )
+    return data.sample(n, seed=generator).to(device)
+
+
+def sample_noise(
+    G: nn.Module, n: int, generator: torch.Generator, device: torch.device
+) -> torch.Tensor:
+    """z ~ N(0, I) of shape (n, G.latent_dim), drawn on the CPU for reproducibility."""
+    latent_dim = getattr(G, "latent_dim", None)
+    if latent_dim is None:
+        raise TypeError(f"the generator {type(G).__name__} has no latent_dim attribute")
+    return torch.randn(n, latent_dim, generator=generator).to(device)
+
+
+def d_step(
+    G: nn.Module,
+    D: nn.Module,
+    x_real: torch.Tensor,
+    z: torch.Tensor,
+    opt_D: torch.optim.Optimizer,
+    d_loss: DLoss = d_loss_minimax,
+) -> dict[str, float]:
+    """One D update: descend d_loss(D(x_real), D(G(z))) with G's output detached."""
+    with torch.no_grad():
+        x_fake = G(z)  # G is not updated here, so build no graph through it
+    d_real, d_fake = D(x_real), D(x_fake)
+    loss_D = d_loss(d_real, d_fake)
+    opt_D.zero_grad(set_to_none=True)
+    loss_D.backward()
+    norm = grad_norm(D)
+    if torch.isfinite(loss_D):  # a NaN loss must not poison D's weights; fit reports it
+        opt_D.step()
+    return {
+        "loss_D": loss_D.item(),
+        "d_real": torch.sigmoid(d_real).mean().item(),
+        "d_fake": torch.sigmoid(d_fake).mean().item(),
+        "grad_norm_D": norm,
+    }
+
+
+def g_step(
+    G: nn.Module,
+    D: nn.Module,
+    z: torch.Tensor,
+    opt_G: torch.optim.Optimizer,
+    g_loss: GLoss,
+) -> dict[str, float]:
+    """One G update: descend g_loss(D(G(z))); gradients flow through D, but only G steps."""
+    d_fake = D(G(z))
+    loss_G = g_loss(d_fake)
+    opt_G.zero_grad(set_to_none=True)
+    loss_G.backward()
+    norm = grad_norm(G)
+    if torch.isfinite(loss_G):  # a NaN loss must not poison G's weights; fit reports it
+        opt_G.step()
+    D.zero_grad(set_to_none=True)  # D's gradients from this pass must not leak into its next step
+    return {"loss_G": loss_G.item(), "grad_norm_G": norm}
+
+
+def _check_finite(step: int, stats: dict[str, float], name: str, history: History) -> None:
+    if not math.isfinite(stats[name]):
+        raise TrainingDiverged(step, name, stats[name], history)
+
+
+def fit(
+    G: nn.Module,
+    D: nn.Module,
+    data: Data,
+    steps: int,
+    *,
+    batch_size: int = 256,
+    d_steps: int = 1,
+    loss: str = "nonsaturating",
+    lr_D: float = 1e-3,
+    lr_G: float = 1e-3,
+    betas: tuple[float, float] = (0.5, 0.999),
+    real_label: float = 1.0,
+    opt_D: torch.optim.Optimizer | None = None,
+    opt_G: torch.optim.Optimizer | None = None,
+    seed: int | torch.Generator | None = 0,
+    callback: Callback | Sequence[Callback] | None = None,
+    every: int = 100,
+    progress: bool = True,
+    history: History | None = None,
+) -> History:
+    """Train G and D by Algorithm 1: ``d_steps`` D updates, then one G update, ``steps`` times.
+
+    Args:
+        data: a toy from ``ganlab.data`` (anything with ``sample``) or a tensor of samples.
+        loss: a key of ``ganlab.losses.GAN_LOSSES`` ("nonsaturating" or "saturating").
+        real_label: 0.9 for one-sided label smoothing of D's real targets.
+        opt_D, opt_G: optimisers to continue with; by default Adam(lr, betas).
+        seed: seeds the real batches and the noise (models are initialised by the caller).
+        callback: ``f(step, history, G, D)`` called every ``every`` steps and at the end.
+        history: a History to append to (to continue a run); a new one by default.
+
+    The models stay on their device; batches are drawn on the CPU and moved there.
+    A NaN or infinite loss raises ``TrainingDiverged`` naming the step and the loss.
+    """
+    from tqdm.auto import tqdm
+
+    positive_int("steps", steps)
+    positive_int("batch_size", batch_size)
+    positive_int("d_steps (k, the D updates per G update)", d_steps)
+    positive_int("every", every)
+    positive_float("lr_D", lr_D)
+    positive_float("lr_G", lr_G)
+    d_loss, g_loss = get_losses(loss)
+    if not 0.0 <= real_label <= 1.0:
+        raise ValueError(f"real_label must lie in [0, 1], got {real_label!r}")
+    if real_label != 1.0:
+        if d_loss is not d_loss_minimax:
+            raise ValueError(f"real_label applies only to the minimax D loss, not to loss={loss!r}")
+        base_d_loss = d_loss
+
+        def d_loss(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
+            return base_d_loss(d_real, d_fake, real_label=real_label)
+
+    callbacks = [] if callback is None else [callback] if callable(callback) else list(callback)
+    device = next(G.parameters()).device
+    opt_D = opt_D or torch.optim.Adam(D.parameters(), lr=lr_D, betas=betas)
+    opt_G = opt_G or torch.optim.Adam(G.parameters(), lr=lr_G, betas=betas)
+    generator = as_generator(seed)
+    history = History() if history is None else history
+    first = history.step[-1] + 1 if history.step else 1
+    G.train()
+    D.train()
+    for step in tqdm(range(first, first + steps), disable=not progress, desc="fit"):
+        for _ in range(d_steps):
+            x_real = sample_real(data, batch_size, generator, device)
+            z = sample_noise(G, batch_size, generator, device)
+            d_stats = d_step(G, D, x_real, z, opt_D, d_loss)
+            _check_finite(step, d_stats, "loss_D", history)
+        z = sample_noise(G, batch_size, generator, device)
+        g_stats = g_step(G, D, z, opt_G, g_loss)
+        _check_finite(step, g_stats, "loss_G", history)
+        history.append(step, d_stats, g_stats)
+        if callbacks and (step % every == 0 or step == first + steps - 1):
+            for cb in callbacks:
+                cb(step, history, G, D)
+    return history
+
+
+# ----------------------------------------------------------------------------- checkpoints
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file is missing, corrupt, or does not match its expected SHA-256."""
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """The hex SHA-256 digest of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def save_checkpoint(
+    path: str | os.PathLike[str], G: nn.Module, D: nn.Module | None = None, **meta: Any
+) -> str:
+    """Write {"G": state dict, "D": state dict, "meta": meta} atomically; return its SHA-256.
+
+    ``meta`` must hold plain values (numbers, strings, lists, dicts) so that the file
+    loads with ``weights_only=True``.
+    """
+    path = Path(path)
+    payload = {"G": G.state_dict(), "D": None if D is None else D.state_dict(), "meta": meta}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(payload, f)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
+        os.replace(tmp, path)  # atomic: a reader never sees a half-written checkpoint
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return sha256_file(path)
+
+
+def load_checkpoint(
+    path: str | os.PathLike[str],
+    G: nn.Module,
+    D: nn.Module | None = None,
+    sha256: str | None = None,
+) -> dict[str, Any]:
+    """Load a checkpoint from ``save_checkpoint`` into G (and D); return its ``meta``.
+
+    With ``sha256`` the file's digest is checked first and a mismatch raises
+    ``CheckpointError`` before anything is unpickled. Loading uses ``weights_only=True``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}")
+    if sha256 is not None:
+        actual = sha256_file(path)
+        if actual != sha256.lower():
+            raise CheckpointError(
+                f"checkpoint {path} has SHA-256 {actual}, expected {sha256}: "
+                "the file is corrupt or not the one this code expects"
+            )
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises several types for a damaged zip/pickle
+        raise CheckpointError(f"checkpoint {path} could not be read: {error}") from error
+    if not isinstance(payload, dict) or "G" not in payload:
+        raise CheckpointError(f"checkpoint {path} does not hold a ganlab state dict")
+    if D is not None and payload.get("D") is None:
+        raise CheckpointError(f"checkpoint {path} holds no discriminator")
+    G.load_state_dict(payload["G"])
+    if D is not None:
+        D.load_state_dict(payload["D"])
+    return dict(payload.get("meta") or {})

@@ -1,0 +1,60 @@
+"""Shared helpers for the unit tests: small models and independent reference formulas."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from ganlab import models, train
+
+# The MLPs here are tiny: intra-op threads only add overhead, and on a shared 2-core
+# machine they oversubscribe the CPU (20 training steps went from 0.4 s to 8-15 s).
+torch.set_num_threads(1)
+
+WIDTH = 16  # small MLPs: a training step costs a few ms on a slow CPU
+BATCH = 32
+
+
+def pairwise_distances(points: torch.Tensor) -> torch.Tensor:
+    """Exact Euclidean distances ||a - b|| by broadcasting (no matmul shortcut), (K, K)."""
+    points = points.to(torch.float64)
+    return (points[:, None, :] - points[None, :, :]).pow(2).sum(-1).sqrt()
+
+
+def min_pairwise_distance(points: torch.Tensor) -> float:
+    """The smallest distance between two different rows of ``points``."""
+    dist = pairwise_distances(points)
+    dist.fill_diagonal_(float("inf"))
+    return float(dist.min())
+
+
+def mixture_log_density(
+    x: torch.Tensor, means: torch.Tensor, stds: torch.Tensor, weights: torch.Tensor
+) -> torch.Tensor:
+    """Hand-written log sum_k w_k (2 pi s_k^2)^(-d/2) exp(-||x - mu_k||^2 / (2 s_k^2)), float64.
+
+    Summed in log space (logsumexp) so that points far from every mode do not underflow.
+    """
+    x, means = x.to(torch.float64), means.to(torch.float64)
+    stds, weights = stds.to(torch.float64), weights.to(torch.float64)
+    d = x.shape[1]
+    sq = (x[:, None, :] - means[None, :, :]).pow(2).sum(-1)  # (N, K)
+    log_terms = weights.log() - (d / 2) * torch.log(2 * math.pi * stds**2) - sq / (2 * stds**2)
+    return torch.logsumexp(log_terms, dim=1)
+
+
+@pytest.fixture
+def make_models():
+    """Factory: seed_everything(seed), then a small G and D (width 16, depth 2)."""
+
+    def _make(
+        seed: int = 0, latent_dim: int = 2, dim: int = 2, width: int = WIDTH, depth: int = 2
+    ) -> tuple[models.MLPGenerator, models.MLPDiscriminator]:
+        train.seed_everything(seed)
+        G = models.MLPGenerator(latent_dim=latent_dim, out_dim=dim, width=width, depth=depth)
+        D = models.MLPDiscriminator(in_dim=dim, width=width, depth=depth)
+        return G, D
+
+    return _make

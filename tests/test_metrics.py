@@ -1,0 +1,147 @@
+"""ganlab.metrics: mode coverage (modes captured, high-quality fraction, reverse KL)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch.testing import assert_close
+
+from ganlab import data, metrics
+
+RING = data.ring()  # 8 modes, radius 2, std 0.02
+STD = 0.02
+
+
+def offset(k: torch.Tensor, distance: float, seed: int = 0) -> torch.Tensor:
+    """Points at exactly ``distance`` from centres ``k`` of RING, in random directions."""
+    angle = 2 * math.pi * torch.rand(len(k), generator=torch.Generator().manual_seed(seed))
+    return RING.centers[k] + distance * torch.stack([torch.cos(angle), torch.sin(angle)], dim=1)
+
+
+def test_samples_on_all_8_centres_capture_8_modes_with_kl_0():
+    samples = RING.centers.repeat(50, 1)  # 400 samples, 50 per mode
+    cov = metrics.mode_coverage(samples, RING)
+    assert (cov.modes, cov.n_modes) == (8, 8)
+    assert cov.hq_fraction == 1.0
+    assert torch.equal(cov.counts, torch.full((8,), 50))
+    assert_close(cov.reverse_kl, 0.0, rtol=0, atol=1e-12)
+
+
+def test_samples_in_one_mode_give_kl_log_8():
+    samples = RING.centers[3].repeat(30, 1)
+    cov = metrics.mode_coverage(samples, RING)
+    assert cov.modes == 1
+    assert cov.hq_fraction == 1.0
+    assert cov.counts.tolist() == [0, 0, 0, 30, 0, 0, 0, 0]
+    assert_close(cov.reverse_kl, math.log(8))
+
+
+def test_samples_far_from_every_mode_capture_nothing():
+    """The ring's origin is 2 = 100 std from every centre: no HQ sample, KL = inf."""
+    cov = metrics.mode_coverage(torch.zeros(40, 2), RING)
+    assert cov.modes == 0
+    assert cov.hq_fraction == 0.0
+    assert cov.counts.tolist() == [0] * 8
+    assert cov.reverse_kl == math.inf
+
+
+def test_mix_of_on_and_off_mode_samples():
+    """3 at mode 0, 1 at mode 2 (2 std off), 2 off-mode: hq = 4/6, q = (3/4, 1/4)."""
+    samples = torch.cat(
+        [
+            RING.centers[[0, 0, 0]],
+            offset(torch.tensor([2]), 2 * STD),
+            torch.tensor([[0.0, 0.0], [5.0, 5.0]]),
+        ]
+    )
+    cov = metrics.mode_coverage(samples, RING)
+    assert cov.modes == 2
+    assert cov.counts.tolist() == [3, 0, 1, 0, 0, 0, 0, 0]
+    assert_close(cov.hq_fraction, 4 / 6)
+    # KL(q || u) = sum q log(8 q) = 3/4 log 6 + 1/4 log 2
+    assert_close(cov.reverse_kl, 0.75 * math.log(6) + 0.25 * math.log(2))
+
+
+def test_threshold_boundary_single_points():
+    """A point 2.9 std from its centre is high quality; one at 3.1 std is not."""
+    inside = metrics.mode_coverage(offset(torch.tensor([5]), 2.9 * STD), RING)
+    outside = metrics.mode_coverage(offset(torch.tensor([5]), 3.1 * STD), RING)
+    assert (inside.modes, inside.hq_fraction) == (1, 1.0)
+    assert (outside.modes, outside.hq_fraction) == (0, 0.0)
+
+
+def test_threshold_boundary_in_a_large_batch():
+    k = torch.arange(8).repeat(25)  # 200 points, more than torch.cdist's small-batch path
+    assert metrics.mode_coverage(offset(k, 2.9 * STD), RING).hq_fraction == 1.0
+    assert metrics.mode_coverage(offset(k, 3.1 * STD), RING).hq_fraction == 0.0
+
+
+def test_threshold_boundary_is_exact_for_a_small_std():
+    ring = data.ring(std=1e-3)
+    k = torch.arange(8).repeat(125)  # 1000 points
+    angle = 2 * math.pi * torch.rand(len(k), generator=torch.Generator().manual_seed(0))
+    unit = torch.stack([torch.cos(angle), torch.sin(angle)], dim=1)
+    inside = ring.centers[k] + 2.9e-3 * unit
+    outside = ring.centers[k] + 3.1e-3 * unit
+    assert metrics.mode_coverage(inside, ring).hq_fraction == 1.0
+    assert metrics.mode_coverage(outside, ring).hq_fraction == 0.0
+
+
+def test_threshold_argument_scales_the_radius():
+    points = offset(torch.tensor([1]), 1.5 * STD)
+    assert metrics.mode_coverage(points, RING, threshold=2.0).modes == 1
+    assert metrics.mode_coverage(points, RING, threshold=1.0).modes == 0
+
+
+@pytest.mark.parametrize("name", ["ring", "grid"])
+def test_true_samples_are_high_quality_with_probability_1_minus_exp_minus_4_5(name):
+    """For a 2-D isotropic Gaussian P(||x - mu|| <= 3 sigma) = 1 - exp(-9/2) ~ 0.989.
+
+    Tolerance: 4 binomial standard deviations sqrt(p (1 - p) / 2500) ~ 0.0084.
+    """
+    toy = data.toy(name)
+    n = 2500
+    cov = metrics.mode_coverage(toy.sample(n, seed=0), toy)
+    p = 1 - math.exp(-4.5)
+    assert_close(cov.hq_fraction, p, rtol=0, atol=4 * math.sqrt(p * (1 - p) / n))
+    assert cov.modes == toy.n_modes
+    assert int(cov.counts.sum()) == round(cov.hq_fraction * n)
+
+
+def test_mode_histogram_kl_by_hand():
+    """KL(q || u) = sum_k q_k log(q_k K)."""
+    assert_close(metrics.mode_histogram_kl(torch.tensor([3, 1, 0, 0])), 0.75 * math.log(3))
+    assert_close(
+        metrics.mode_histogram_kl(torch.tensor([1.0, 2.0, 3.0])),
+        sum(q * math.log(3 * q) for q in (1 / 6, 2 / 6, 3 / 6)),
+    )
+    assert_close(metrics.mode_histogram_kl(torch.tensor([5, 5, 5, 5])), 0.0, rtol=0, atol=1e-12)
+    assert_close(metrics.mode_histogram_kl(torch.tensor([0, 7, 0, 0, 0])), math.log(5))
+    assert metrics.mode_histogram_kl(torch.zeros(4)) == math.inf
+
+
+def test_mode_coverage_accepts_samples_with_gradients():
+    samples = RING.centers.clone().requires_grad_(True)
+    assert metrics.mode_coverage(samples, RING).modes == 8
+
+
+def test_wrong_sample_shape_raises_naming_it():
+    with pytest.raises(ValueError, match=r"samples must have shape \(B, 2\), got \(10, 3\)"):
+        metrics.mode_coverage(torch.zeros(10, 3), RING)
+    with pytest.raises(ValueError, match=r"got \(10,\)"):
+        metrics.mode_coverage(torch.zeros(10), RING)
+
+
+@pytest.mark.parametrize("threshold", [0.0, -1.0])
+def test_bad_threshold_raises_naming_it(threshold):
+    with pytest.raises(ValueError, match=f"threshold .*{threshold}"):
+        metrics.mode_coverage(RING.centers, RING, threshold=threshold)
+
+
+def test_str_reports_modes_hq_and_kl():
+    cov = metrics.mode_coverage(RING.centers[[3]].repeat(4, 1), RING)
+    assert (
+        str(cov) == f"1/8 modes captured, 100.0% high-quality samples, reverse KL {math.log(8):.3f}"
+    )

@@ -1,0 +1,591 @@
+"""ganlab.train: Algorithm 1 (d_step, g_step, fit), History, divergence and checkpoints."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import math
+import os
+import random
+import re
+
+import numpy as np
+import pytest
+import torch
+from conftest import BATCH
+from torch.testing import assert_close
+
+from ganlab import data, losses, models, train
+
+RING = data.ring()
+ADAM = {"lr": 1e-3, "betas": (0.5, 0.999)}  # fit's default optimiser settings
+QUIET = {"batch_size": BATCH, "progress": False}
+
+
+def params(module: torch.nn.Module) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in module.parameters()]
+
+
+def assert_params_equal(module: torch.nn.Module, expected: list[torch.Tensor]) -> None:
+    actual = list(module.parameters())
+    assert len(actual) == len(expected)
+    for p, q in zip(actual, expected, strict=True):
+        assert torch.equal(p.detach(), q)
+
+
+class CountingSampler:
+    """Wraps a toy and keeps every batch it hands out."""
+
+    def __init__(self, dist: data.GaussianMixture) -> None:
+        self.dist = dist
+        self.batches: list[torch.Tensor] = []
+
+    def sample(self, n: int, seed: torch.Generator | int | None = None) -> torch.Tensor:
+        x = self.dist.sample(n, seed=seed)
+        self.batches.append(x)
+        return x
+
+
+class NaNAfter:
+    """A sampler whose batches become NaN from its ``start``-th call on (1-based)."""
+
+    def __init__(self, dist: data.GaussianMixture, start: int) -> None:
+        self.dist, self.start, self.calls = dist, start, 0
+
+    def sample(self, n: int, seed: torch.Generator | int | None = None) -> torch.Tensor:
+        self.calls += 1
+        x = self.dist.sample(n, seed=seed)
+        return x * math.nan if self.calls >= self.start else x
+
+
+# ----------------------------------------------------------------------------- device, seed
+
+
+@pytest.mark.skipif(
+    torch.cuda.is_available() or torch.backends.mps.is_available(), reason="has an accelerator"
+)
+def test_get_device_is_cpu_here():
+    device = train.get_device()
+    assert isinstance(device, torch.device)
+    assert device.type == "cpu"
+
+
+@pytest.mark.parametrize(
+    ("cuda", "mps", "expected"),
+    [(True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")],
+)
+def test_get_device_prefers_cuda_then_mps_then_cpu(monkeypatch, cuda, mps, expected):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+    assert train.get_device() == torch.device(expected)
+
+
+def test_seed_everything_returns_a_generator_seeded_with_seed():
+    generator = train.seed_everything(5)
+    assert isinstance(generator, torch.Generator)
+    assert torch.equal(generator.get_state(), torch.Generator().manual_seed(5).get_state())
+
+
+def test_seed_everything_seeds_python_numpy_and_torch():
+    train.seed_everything(3)
+    first = (random.random(), np.random.rand(), torch.rand(3))
+    train.seed_everything(3)
+    again = (random.random(), np.random.rand(), torch.rand(3))
+    assert first[:2] == again[:2]
+    assert torch.equal(first[2], again[2])
+
+
+def test_seed_everything_makes_model_init_identical(make_models):
+    G1, D1 = make_models(seed=0)
+    G2, D2 = make_models(seed=0)
+    G3, _ = make_models(seed=1)
+    assert_params_equal(G2, params(G1))
+    assert_params_equal(D2, params(D1))
+    assert not torch.equal(next(G3.parameters()), next(G1.parameters()))
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, True, "0"])
+def test_seed_everything_rejects_bad_seeds_naming_them(seed):
+    with pytest.raises(ValueError, match=re.escape(repr(seed))):
+        train.seed_everything(seed)
+
+
+# ----------------------------------------------------------------------------- d_step, g_step
+
+
+def test_d_step_descends_the_d_loss_and_reports_pre_update_stats(make_models):
+    """With SGD: theta_D <- theta_D - lr * grad loss_D(D(x_real), D(G(z)))."""
+    G, D = make_models()
+    x_real = RING.sample(BATCH, seed=1)
+    z = torch.randn(BATCH, 2, generator=torch.Generator().manual_seed(2))
+    D_before, G_before = copy.deepcopy(D), params(G)
+    d_real, d_fake = D_before(x_real), D_before(G(z).detach())
+    loss_D = losses.d_loss_minimax(d_real, d_fake)
+    grads = torch.autograd.grad(loss_D, list(D_before.parameters()))
+
+    stats = train.d_step(G, D, x_real, z, torch.optim.SGD(D.parameters(), lr=0.1))
+
+    for p, p0, g in zip(D.parameters(), D_before.parameters(), grads, strict=True):
+        assert_close(p.detach(), p0.detach() - 0.1 * g)
+    assert_close(stats["loss_D"], loss_D.item())
+    assert_close(stats["d_real"], torch.sigmoid(d_real).mean().item())
+    assert_close(stats["d_fake"], torch.sigmoid(d_fake).mean().item())
+    assert_close(stats["grad_norm_D"], torch.sqrt(sum(g.pow(2).sum() for g in grads)).item())
+    # G is untouched: same parameters, no gradients
+    assert_params_equal(G, G_before)
+    assert all(p.grad is None for p in G.parameters())
+
+
+def test_g_step_descends_the_g_loss_and_leaves_D_alone(make_models):
+    """With SGD: theta_G <- theta_G - lr * grad g_loss(D(G(z))); D's parameters and grads untouched."""
+    G, D = make_models()
+    z = torch.randn(BATCH, 2, generator=torch.Generator().manual_seed(3))
+    G_before, D_before = copy.deepcopy(G), params(D)
+    loss_G = losses.g_loss_nonsaturating(D(G_before(z)))
+    grads = torch.autograd.grad(loss_G, list(G_before.parameters()))
+    for p in D.parameters():  # stale gradients from an earlier D step must be cleared too
+        p.grad = torch.ones_like(p)
+
+    stats = train.g_step(
+        G, D, z, torch.optim.SGD(G.parameters(), lr=0.1), losses.g_loss_nonsaturating
+    )
+
+    for p, p0, g in zip(G.parameters(), G_before.parameters(), grads, strict=True):
+        assert_close(p.detach(), p0.detach() - 0.1 * g)
+    assert_close(stats["loss_G"], loss_G.item())
+    assert_close(stats["grad_norm_G"], torch.sqrt(sum(g.pow(2).sum() for g in grads)).item())
+    assert_params_equal(D, D_before)
+    assert all(p.grad is None for p in D.parameters())
+
+
+def test_grad_norm_is_the_global_l2_norm():
+    layer = torch.nn.Linear(2, 1)
+    assert train.grad_norm(layer) == 0.0  # no gradients yet
+    layer.weight.grad = torch.tensor([[3.0, 0.0]])
+    layer.bias.grad = torch.tensor([4.0])
+    assert_close(train.grad_norm(layer), 5.0)
+
+
+def test_sample_real_from_a_tensor_draws_rows_with_the_generator():
+    table = torch.arange(20.0).reshape(10, 2)
+    batch = train.sample_real(table, 6, torch.Generator().manual_seed(0), torch.device("cpu"))
+    rows = torch.randint(10, (6,), generator=torch.Generator().manual_seed(0))
+    assert torch.equal(batch, table[rows])
+
+
+# ----------------------------------------------------------------------------- fit
+
+
+def test_first_fit_step_is_algorithm_1_by_hand(make_models):
+    """One step of fit == draw x_real, z; Adam step on loss_D; draw z; Adam step on loss_G.
+
+    Uses loss="saturating" and real_label=0.9 so both options are seen to reach the losses.
+    """
+    G, D = make_models()
+    G_ref, D_ref = copy.deepcopy(G), copy.deepcopy(D)
+    history = train.fit(G, D, RING, steps=1, loss="saturating", real_label=0.9, seed=0, **QUIET)
+
+    generator = torch.Generator().manual_seed(0)
+    opt_D = torch.optim.Adam(D_ref.parameters(), **ADAM)
+    opt_G = torch.optim.Adam(G_ref.parameters(), **ADAM)
+    x_real = RING.sample(BATCH, seed=generator)
+    z = torch.randn(BATCH, 2, generator=generator)
+    d_real, d_fake = D_ref(x_real), D_ref(G_ref(z).detach())
+    loss_D = losses.d_loss_minimax(d_real, d_fake, real_label=0.9)
+    opt_D.zero_grad()
+    loss_D.backward()
+    grad_norm_D = train.grad_norm(D_ref)
+    opt_D.step()
+    z = torch.randn(BATCH, 2, generator=generator)
+    loss_G = losses.g_loss_saturating(D_ref(G_ref(z)))
+    opt_G.zero_grad()
+    loss_G.backward()
+    grad_norm_G = train.grad_norm(G_ref)
+    opt_G.step()
+
+    expected = {
+        "step": 1,
+        "loss_D": loss_D.item(),
+        "loss_G": loss_G.item(),
+        "d_real": torch.sigmoid(d_real).mean().item(),
+        "d_fake": torch.sigmoid(d_fake).mean().item(),
+        "grad_norm_D": grad_norm_D,
+        "grad_norm_G": grad_norm_G,
+    }
+    assert_close(history.last(), expected)
+    for p, q in zip(G.parameters(), G_ref.parameters(), strict=True):
+        assert_close(p, q)
+    for p, q in zip(D.parameters(), D_ref.parameters(), strict=True):
+        assert_close(p, q)
+
+
+def test_history_has_one_finite_row_per_step(make_models):
+    G, D = make_models()
+    history = train.fit(G, D, RING, steps=20, seed=0, **QUIET)
+    columns = history.as_dict()
+    assert list(columns) == [
+        "step",
+        "loss_D",
+        "loss_G",
+        "d_real",
+        "d_fake",
+        "grad_norm_D",
+        "grad_norm_G",
+    ]
+    assert len(history) == 20
+    assert history.step == list(range(1, 21))
+    assert all(len(column) == 20 for column in columns.values())
+    assert all(math.isfinite(v) for column in columns.values() for v in column)
+    assert all(0.0 <= v <= 1.0 for v in history.d_real + history.d_fake)
+    assert all(v >= 0.0 for v in history.grad_norm_D + history.grad_norm_G)
+    assert history.last() == {name: column[-1] for name, column in columns.items()}
+
+
+def test_empty_history_last_raises():
+    with pytest.raises(IndexError, match="empty"):
+        train.History().last()
+
+
+def test_fit_is_deterministic_under_a_seed(make_models):
+    """seed_everything(0) + models + fit(seed=0) twice: identical History and weights."""
+    G1, D1 = make_models(seed=0)
+    h1 = train.fit(G1, D1, RING, steps=20, seed=0, **QUIET)
+    G2, D2 = make_models(seed=0)
+    h2 = train.fit(G2, D2, RING, steps=20, seed=0, **QUIET)
+    assert h1.as_dict() == h2.as_dict()  # exact equality, every column
+    assert_params_equal(G2, params(G1))
+    assert_params_equal(D2, params(D1))
+    # ... and the comparison can tell: another data seed gives another History
+    G3, D3 = make_models(seed=0)
+    h3 = train.fit(G3, D3, RING, steps=20, seed=1, **QUIET)
+    assert h3.loss_D != h1.loss_D
+
+
+def test_d_steps_k_does_k_D_updates_per_step_each_on_a_fresh_real_batch(make_models):
+    G, D = make_models()
+    sampler = CountingSampler(RING)
+    opt_D = torch.optim.Adam(D.parameters(), **ADAM)
+    opt_G = torch.optim.Adam(G.parameters(), **ADAM)
+    steps = 4
+    history = train.fit(G, D, sampler, steps=steps, d_steps=3, opt_D=opt_D, opt_G=opt_G, **QUIET)
+    assert len(history) == steps
+    assert all(int(opt_D.state[p]["step"]) == 3 * steps for p in D.parameters())
+    assert all(int(opt_G.state[p]["step"]) == steps for p in G.parameters())
+    assert len(sampler.batches) == 3 * steps
+    for i in range(len(sampler.batches)):
+        for j in range(i):
+            assert not torch.equal(sampler.batches[i], sampler.batches[j])
+
+
+def test_callback_runs_every_k_steps_and_at_the_end(make_models):
+    G, D = make_models()
+    calls = []
+
+    def callback(step, history, G_arg, D_arg):
+        calls.append((step, len(history), history, G_arg, D_arg))
+
+    history = train.fit(G, D, RING, steps=10, every=4, callback=callback, **QUIET)
+    assert [c[0] for c in calls] == [4, 8, 10]
+    assert [c[1] for c in calls] == [4, 8, 10]  # the History holds the step being reported
+    assert all(c[2] is history and c[3] is G and c[4] is D for c in calls)
+
+
+def test_callback_is_not_repeated_when_the_last_step_is_a_multiple(make_models):
+    G, D = make_models()
+    first, second = [], []
+    train.fit(
+        G,
+        D,
+        RING,
+        steps=8,
+        every=4,
+        callback=[lambda s, *_: first.append(s), lambda s, *_: second.append(s)],
+        **QUIET,
+    )
+    assert first == second == [4, 8]
+
+
+def test_fit_continues_numbering_and_callbacks_from_a_history(make_models):
+    G, D = make_models()
+    opt_D = torch.optim.Adam(D.parameters(), **ADAM)
+    opt_G = torch.optim.Adam(G.parameters(), **ADAM)
+    history = train.fit(G, D, RING, steps=5, opt_D=opt_D, opt_G=opt_G, **QUIET)
+    calls = []
+    again = train.fit(
+        G,
+        D,
+        RING,
+        steps=5,
+        opt_D=opt_D,
+        opt_G=opt_G,
+        history=history,
+        every=3,
+        callback=lambda s, *_: calls.append(s),
+        **QUIET,
+    )
+    assert again is history
+    assert history.step == list(range(1, 11))
+    assert calls == [6, 9, 10]
+    assert all(int(opt_D.state[p]["step"]) == 10 for p in D.parameters())
+
+
+def test_continuing_with_the_same_generator_and_optimisers_equals_one_long_run(make_models):
+    G1, D1 = make_models()
+    long = train.fit(G1, D1, RING, steps=10, seed=torch.Generator().manual_seed(7), **QUIET)
+
+    G2, D2 = make_models()
+    generator = torch.Generator().manual_seed(7)
+    opt = {
+        "opt_D": torch.optim.Adam(D2.parameters(), **ADAM),
+        "opt_G": torch.optim.Adam(G2.parameters(), **ADAM),
+    }
+    split = train.fit(G2, D2, RING, steps=6, seed=generator, **opt, **QUIET)
+    split = train.fit(G2, D2, RING, steps=4, seed=generator, history=split, **opt, **QUIET)
+    assert split.as_dict() == long.as_dict()
+    assert_params_equal(G2, params(G1))
+    assert_params_equal(D2, params(D1))
+
+
+def test_fit_accepts_a_tensor_dataset(make_models):
+    G, D = make_models()
+    dataset = RING.sample(500, seed=1)
+    history = train.fit(G, D, dataset, steps=5, **QUIET)
+    assert history.step == [1, 2, 3, 4, 5]
+    assert all(math.isfinite(v) for v in history.loss_D + history.loss_G)
+
+
+BAD_ARGS = [
+    ({"steps": 0}, "steps must be a positive integer, got 0"),
+    ({"steps": -1}, "steps must be a positive integer, got -1"),
+    ({"d_steps": 0}, "d_steps (k, the D updates per G update) must be a positive integer, got 0"),
+    ({"batch_size": 0}, "batch_size must be a positive integer, got 0"),
+    ({"every": 0}, "every must be a positive integer, got 0"),
+    ({"lr_D": 0.0}, "lr_D must be a positive finite number, got 0.0"),
+    ({"lr_G": -1e-3}, "lr_G must be a positive finite number, got -0.001"),
+    ({"loss": "wgan"}, "unknown loss kind 'wgan'"),
+    ({"real_label": 1.5}, "real_label must lie in [0, 1], got 1.5"),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "message"), BAD_ARGS, ids=[str(k) for k, _ in BAD_ARGS])
+def test_fit_rejects_bad_arguments_naming_them(make_models, kwargs, message):
+    G, D = make_models()
+    before = params(G) + params(D)
+    arguments = {"steps": 3, **QUIET, **kwargs}
+    with pytest.raises(ValueError, match=re.escape(message)):
+        train.fit(G, D, RING, **arguments)
+    assert_params_equal(torch.nn.ModuleList([G, D]), before)  # nothing was trained
+
+
+def test_real_label_is_refused_for_a_non_minimax_d_loss(make_models, monkeypatch):
+    """Only the minimax D loss takes real_label; any other D loss in GAN_LOSSES refuses it."""
+
+    def other_d_loss(d_real, d_fake):
+        return losses.d_loss_minimax(d_real, d_fake)
+
+    monkeypatch.setitem(losses.GAN_LOSSES, "other", (other_d_loss, losses.g_loss_nonsaturating))
+    G, D = make_models()
+    with pytest.raises(ValueError, match="real_label applies only to the minimax D loss.*'other'"):
+        train.fit(G, D, RING, steps=1, loss="other", real_label=0.9, **QUIET)
+    assert len(train.fit(G, D, RING, steps=1, loss="other", **QUIET)) == 1
+
+
+def test_fit_with_G_output_not_matching_D_input_names_the_shapes(make_models):
+    train.seed_everything(0)
+    G = models.MLPGenerator(latent_dim=2, out_dim=3, width=16, depth=1)
+    D = models.MLPDiscriminator(in_dim=2, width=16, depth=1)
+    with pytest.raises(ValueError, match=re.escape(f"(B, 2), got ({BATCH}, 3)")):
+        train.fit(G, D, RING, steps=1, **QUIET)
+
+
+def test_fit_with_data_not_matching_D_input_names_the_shapes(make_models):
+    G, D = make_models(dim=3)
+    with pytest.raises(ValueError, match=re.escape(f"(B, 3), got ({BATCH}, 2)")):
+        train.fit(G, D, RING, steps=1, **QUIET)
+
+
+def test_fit_rejects_data_without_sample_and_G_without_latent_dim(make_models):
+    G, D = make_models()
+    with pytest.raises(TypeError, match="data must be a tensor or have a sample"):
+        train.fit(G, D, [[0.0, 0.0]], steps=1, **QUIET)
+    plain_G = torch.nn.Sequential(torch.nn.Linear(2, 2))
+    with pytest.raises(TypeError, match="Sequential has no latent_dim"):
+        train.fit(plain_G, D, RING, steps=1, **QUIET)
+
+
+# ----------------------------------------------------------------------------- divergence
+
+
+def test_nan_d_loss_raises_training_diverged_with_the_history_before_it(make_models):
+    G, D = make_models()
+    with pytest.raises(train.TrainingDiverged, match=r"diverged at step 6: loss_D = nan") as info:
+        train.fit(G, D, NaNAfter(RING, start=6), steps=20, **QUIET)
+    error = info.value
+    assert isinstance(error, RuntimeError)
+    assert (error.step, error.loss_name) == (6, "loss_D")
+    assert math.isnan(error.value)
+    assert error.history.step == [1, 2, 3, 4, 5]
+    assert all(math.isfinite(v) for v in error.history.loss_D)
+
+
+def test_nan_g_loss_names_loss_G_and_the_step(make_models):
+    """D returns NaN only on G's pass (its input needs grad) from the 4th G step on."""
+
+    class NaNOnGStep(models.MLPDiscriminator):
+        g_calls = 0
+
+        def forward(self, x):
+            out = super().forward(x)
+            if x.requires_grad:
+                self.g_calls += 1
+                if self.g_calls >= 4:
+                    return out * math.nan
+            return out
+
+    train.seed_everything(0)
+    G = models.MLPGenerator(width=16, depth=2)
+    D = NaNOnGStep(width=16, depth=2)
+    with pytest.raises(train.TrainingDiverged, match="step 4: loss_G = nan") as info:
+        train.fit(G, D, RING, steps=10, **QUIET)
+    assert (info.value.step, info.value.loss_name, len(info.value.history)) == (4, "loss_G", 3)
+
+
+def test_nan_in_a_tensor_dataset_diverges_at_step_1(make_models):
+    G, D = make_models()
+    with pytest.raises(train.TrainingDiverged, match="step 1: loss_D") as info:
+        train.fit(G, D, torch.full((100, 2), math.nan), steps=5, **QUIET)
+    assert len(info.value.history) == 0
+
+
+# ----------------------------------------------------------------------------- checkpoints
+
+
+def record_call(tag: str) -> None:  # unpickling a tampered file would call this
+    UNPICKLED.append(tag)
+
+
+UNPICKLED: list[str] = []
+
+
+class Tampered:
+    def __reduce__(self):
+        return (record_call, ("ran code while loading",))
+
+
+@pytest.fixture
+def checkpoint(tmp_path, make_models):
+    """A checkpoint of a small G and D with some meta; returns (path, sha, G, D, meta)."""
+    G, D = make_models(seed=0)
+    meta = {"step": 10, "loss": "nonsaturating", "lrs": [1e-3, 2e-3], "toy": {"name": "ring8"}}
+    path = tmp_path / "ck" / "gan.pt"
+    sha = train.save_checkpoint(path, G, D, **meta)
+    return path, sha, G, D, meta
+
+
+def test_checkpoint_round_trip_restores_parameters_and_meta(checkpoint, make_models):
+    path, sha, G, D, meta = checkpoint
+    G2, D2 = make_models(seed=1)
+    assert not torch.equal(next(G2.parameters()), next(G.parameters()))
+    assert train.load_checkpoint(path, G2, D2) == meta
+    assert_params_equal(G2, params(G))
+    assert_params_equal(D2, params(D))
+
+
+def test_checkpoint_sha256_is_the_file_digest(checkpoint):
+    path, sha, *_ = checkpoint
+    assert sha == train.sha256_file(path) == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert os.listdir(path.parent) == ["gan.pt"]  # the temporary file was renamed away
+
+
+def test_load_with_the_right_sha_passes(checkpoint, make_models):
+    path, sha, G, _, meta = checkpoint
+    G2, _ = make_models(seed=1)
+    assert train.load_checkpoint(path, G2, sha256=sha) == meta
+    assert train.load_checkpoint(path, G2, sha256=sha.upper()) == meta
+    assert_params_equal(G2, params(G))
+
+
+def test_load_with_a_wrong_sha_raises_before_unpickling(checkpoint, make_models, monkeypatch):
+    path, *_ = checkpoint
+    G2, _ = make_models(seed=1)
+    before = params(G2)
+
+    def no_load(*args, **kwargs):
+        raise AssertionError("torch.load was called although the digest did not match")
+
+    monkeypatch.setattr(torch, "load", no_load)
+    with pytest.raises(train.CheckpointError, match="expected " + "0" * 64):
+        train.load_checkpoint(path, G2, sha256="0" * 64)
+    assert_params_equal(G2, before)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage"])
+def test_corrupt_checkpoint_raises_checkpoint_error(checkpoint, make_models, damage):
+    path, *_ = checkpoint
+    raw = path.read_bytes()
+    path.write_bytes(raw[: len(raw) // 2] if damage == "truncate" else b"not a checkpoint" * 64)
+    G2, _ = make_models(seed=1)
+    with pytest.raises(train.CheckpointError, match="could not be read"):
+        train.load_checkpoint(path, G2)
+
+
+def test_missing_checkpoint_raises_checkpoint_error(tmp_path, make_models):
+    G, _ = make_models()
+    with pytest.raises(train.CheckpointError, match="no checkpoint at"):
+        train.load_checkpoint(tmp_path / "nope.pt", G)
+
+
+def test_pickled_objects_are_rejected_without_running_them(tmp_path, make_models):
+    """weights_only=True: a file holding an arbitrary object is refused and its code never runs."""
+    G, _ = make_models()
+    path = tmp_path / "tampered.pt"
+    torch.save({"G": G.state_dict(), "D": None, "meta": Tampered()}, path)
+    with pytest.raises(train.CheckpointError, match="could not be read"):
+        train.load_checkpoint(path, G)
+    assert UNPICKLED == []
+    # meta that is not plain data can be saved, but not loaded back
+    plain_path = tmp_path / "custom.pt"
+    train.save_checkpoint(plain_path, G, note=CountingSampler(RING))
+    with pytest.raises(train.CheckpointError, match="could not be read"):
+        train.load_checkpoint(plain_path, G)
+
+
+def test_a_file_that_is_not_a_ganlab_checkpoint_is_rejected(tmp_path, make_models):
+    G, _ = make_models()
+    for i, payload in enumerate([[1, 2, 3], {"D": None}]):
+        path = tmp_path / f"other{i}.pt"
+        torch.save(payload, path)
+        with pytest.raises(train.CheckpointError, match="does not hold a ganlab state dict"):
+            train.load_checkpoint(path, G)
+
+
+def test_loading_D_from_a_checkpoint_without_D_raises(tmp_path, make_models):
+    G, D = make_models(seed=0)
+    path = tmp_path / "g_only.pt"
+    train.save_checkpoint(path, G)
+    G2, D2 = make_models(seed=1)
+    D_before = params(D2)
+    with pytest.raises(train.CheckpointError, match="holds no discriminator"):
+        train.load_checkpoint(path, G2, D2)
+    assert_params_equal(D2, D_before)
+    assert train.load_checkpoint(path, G2) == {}  # G alone loads fine
+
+
+def test_a_failed_load_leaves_G_unchanged(tmp_path, make_models):
+    G, _ = make_models(seed=0)
+    path = tmp_path / "g_only.pt"
+    train.save_checkpoint(path, G)
+    G2, D2 = make_models(seed=1)
+    G_before = params(G2)
+    with pytest.raises(train.CheckpointError):
+        train.load_checkpoint(path, G2, D2)
+    assert_params_equal(G2, G_before)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_checkpoint_file_mode_follows_the_umask_like_torch_save(tmp_path, make_models):
+    G, _ = make_models()
+    train.save_checkpoint(tmp_path / "a.pt", G)
+    torch.save({"G": G.state_dict()}, tmp_path / "b.pt")
+    mode = os.stat(tmp_path / "a.pt").st_mode & 0o777
+    assert mode == os.stat(tmp_path / "b.pt").st_mode & 0o777
