@@ -184,14 +184,19 @@ def g_step(
     g_loss: GLoss,
 ) -> dict[str, float]:
     """One G update: descend g_loss(D(G(z))); gradients flow through D, but only G steps."""
-    d_fake = D(G(z))
-    loss_G = g_loss(d_fake)
-    opt_G.zero_grad(set_to_none=True)
-    loss_G.backward()
+    flags = [p.requires_grad for p in D.parameters()]
+    D.requires_grad_(False)  # backpropagate through D to x, but skip D's weight gradients
+    try:
+        d_fake = D(G(z))
+        loss_G = g_loss(d_fake)
+        opt_G.zero_grad(set_to_none=True)
+        loss_G.backward()
+    finally:
+        for p, flag in zip(D.parameters(), flags, strict=True):
+            p.requires_grad_(flag)
     norm = grad_norm(G)
     if torch.isfinite(loss_G):  # a NaN loss must not poison G's weights; fit reports it
         opt_G.step()
-    D.zero_grad(set_to_none=True)  # D's gradients from this pass must not leak into its next step
     return {"loss_G": loss_G.item(), "grad_norm_G": norm}
 
 

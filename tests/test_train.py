@@ -137,13 +137,16 @@ def test_d_step_descends_the_d_loss_and_reports_pre_update_stats(make_models):
 
 
 def test_g_step_descends_the_g_loss_and_leaves_D_alone(make_models):
-    """With SGD: theta_G <- theta_G - lr * grad g_loss(D(G(z))); D's parameters and grads untouched."""
+    """With SGD: theta_G <- theta_G - lr * grad g_loss(D(G(z))); D's parameters and grads untouched.
+
+    g_step backpropagates through D to x but computes no gradient for D's weights.
+    """
     G, D = make_models()
     z = torch.randn(BATCH, 2, generator=torch.Generator().manual_seed(3))
     G_before, D_before = copy.deepcopy(G), params(D)
     loss_G = losses.g_loss_nonsaturating(D(G_before(z)))
     grads = torch.autograd.grad(loss_G, list(G_before.parameters()))
-    for p in D.parameters():  # stale gradients from an earlier D step must be cleared too
+    for p in D.parameters():  # gradients left by an earlier D step must not be added to
         p.grad = torch.ones_like(p)
 
     stats = train.g_step(
@@ -155,7 +158,9 @@ def test_g_step_descends_the_g_loss_and_leaves_D_alone(make_models):
     assert_close(stats["loss_G"], loss_G.item())
     assert_close(stats["grad_norm_G"], torch.sqrt(sum(g.pow(2).sum() for g in grads)).item())
     assert_params_equal(D, D_before)
-    assert all(p.grad is None for p in D.parameters())
+    for p in D.parameters():
+        assert_close(p.grad, torch.ones_like(p))
+        assert p.requires_grad  # D's flags are restored after the G step
 
 
 def test_grad_norm_is_the_global_l2_norm():
