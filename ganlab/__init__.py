@@ -6,7 +6,17 @@ One module per idea: ``data`` (distributions), ``models`` (G and D), ``losses``
 package seeds nothing, downloads nothing and touches no global settings.
 """
 
-from ganlab import data, losses, metrics, models, plot, train
+from ganlab import data, losses, metrics, models, plot, theory, train, widgets
 
-__all__ = ["data", "losses", "metrics", "models", "plot", "train", "__version__"]
+__all__ = [
+    "data",
+    "losses",
+    "metrics",
+    "models",
+    "plot",
+    "theory",
+    "train",
+    "widgets",
+    "__version__",
+]
 __version__ = "0.1.0"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -10,6 +11,7 @@ from matplotlib.axes import Axes
 from torch import nn
 
 from ganlab.data import GaussianMixture
+from ganlab.losses import GLoss, get_losses
 from ganlab.train import History
 
 REAL_COLOR = "tab:green"
@@ -67,11 +69,30 @@ def training_curves(history: History, ax: Axes | None = None) -> Axes:
     return ax
 
 
-class LiveTraining:
-    """A ``fit`` callback that redraws real vs generated samples and the training curves.
+class _LiveFigure:
+    """A figure redrawn in place: in a notebook one output is updated through a display id,
+    so the stored notebook keeps the last frame; in plain Python the figure stays in ``fig``."""
 
-    In a notebook it updates one output in place (``IPython.display`` with a display id),
-    so the stored notebook keeps the last frame. Fixed noise z makes the frames comparable.
+    def __init__(self, figsize: tuple[float, float]) -> None:
+        self.fig = plt.figure(figsize=figsize)
+        plt.close(self.fig)  # shown through the display handle only, not again at cell end
+        self._handle: Any = None
+
+    def _show(self) -> None:
+        try:
+            from IPython.display import display
+        except ImportError:
+            return
+        if self._handle is None:
+            self._handle = display(self.fig, display_id=True)
+        else:
+            self._handle.update(self.fig)
+
+
+class LiveTraining(_LiveFigure):
+    """A ``fit`` callback that redraws real vs generated 2-D samples and the training curves.
+
+    Fixed noise z makes the frames comparable from one call to the next.
     """
 
     def __init__(
@@ -81,16 +102,12 @@ class LiveTraining:
         seed: int = 0,
         figsize: tuple[float, float] = (10.0, 4.0),
     ) -> None:
+        super().__init__(figsize)
         self.dist = dist
         self.x_real = dist.sample(n_samples, seed=seed)
         self.n_samples = n_samples
         self.seed = seed
         self.z: torch.Tensor | None = None
-        self.fig, (self.ax_samples, self.ax_curves) = plt.subplots(
-            1, 2, figsize=figsize, gridspec_kw={"width_ratios": [1, 1.4]}
-        )
-        plt.close(self.fig)  # shown through the display handle only, not again at cell end
-        self._handle: Any = None
 
     def __call__(self, step: int, history: History, G: nn.Module, D: nn.Module) -> None:
         if self.z is None:
@@ -98,21 +115,209 @@ class LiveTraining:
         with torch.no_grad():
             x_fake = G(self.z)
         self.fig.clf()
-        self.ax_samples, self.ax_curves = self.fig.subplots(
-            1, 2, gridspec_kw={"width_ratios": [1, 1.4]}
-        )
-        samples_2d(self.x_real, x_fake, ax=self.ax_samples, dist=self.dist)
-        self.ax_samples.set_title(f"step {step}")
-        training_curves(history, ax=self.ax_curves)
+        ax_samples, ax_curves = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.4]})
+        samples_2d(self.x_real, x_fake, ax=ax_samples, dist=self.dist)
+        ax_samples.set_title(f"step {step}")
+        training_curves(history, ax=ax_curves)
         self.fig.tight_layout()
         self._show()
 
-    def _show(self) -> None:
-        try:
-            from IPython.display import display
-        except ImportError:  # plain Python: the figure is kept in self.fig
-            return
-        if self._handle is None:
-            self._handle = display(self.fig, display_id=True)
-        else:
-            self._handle.update(self.fig)
+
+class Live1D(_LiveFigure):
+    """A ``fit`` callback for 1-D GANs: p_data vs the generator's histogram, D vs D*, and the JSD.
+
+    p_g is estimated from ``n_samples`` generator samples (fixed noise) by a Gaussian KDE;
+    D*(x) = p_data / (p_data + p_g) and JSD(p_data || p_g) use that estimate. The JSD and
+    the mean of D over the samples' mass, (p_data + p_g)/2, are kept per call in
+    ``steps``, ``jsd`` and ``mean_d``.
+    """
+
+    def __init__(
+        self,
+        dist: GaussianMixture,
+        x_range: tuple[float, float] = (-5.0, 5.0),
+        n_samples: int = 4000,
+        seed: int = 0,
+        resolution: int = 400,
+        figsize: tuple[float, float] = (10.0, 3.6),
+    ) -> None:
+        super().__init__(figsize)
+        if dist.dim != 1:
+            raise ValueError(f"Live1D needs a 1-D distribution, got dim={dist.dim}")
+        self.x = torch.linspace(*x_range, resolution, dtype=torch.float64)
+        self.p_data = dist.prob(self.x[:, None].float()).double()
+        self.n_samples, self.seed = n_samples, seed
+        self.steps: list[int] = []
+        self.jsd: list[float] = []
+        self.mean_d: list[float] = []
+
+    def __call__(self, step: int, history: History | None, G: nn.Module, D: nn.Module) -> None:
+        self.snapshot(step, G, D)
+
+    def snapshot(self, step: int, G: nn.Module, D: nn.Module) -> None:
+        """Measure and redraw the current G and D (also usable before training starts)."""
+        from ganlab import theory
+
+        x_fake = G.sample(self.n_samples, seed=self.seed).detach().cpu().double()
+        p_g = theory.gaussian_kde(x_fake, self.x[:, None])
+        d_star = theory.optimal_discriminator(self.p_data, p_g)
+        device = next(D.parameters()).device
+        with torch.no_grad():
+            d = torch.sigmoid(D(self.x[:, None].float().to(device))).double().cpu()
+        mass = (self.p_data + p_g) / 2
+        self.steps.append(step)
+        self.jsd.append(float(theory.jensen_shannon(self.p_data, p_g, self.x)))
+        self.mean_d.append(float(torch.trapezoid(mass * d, self.x)))
+
+        self.fig.clf()
+        ax, ax_jsd = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.8, 1]})
+        x = self.x.numpy()
+        ax.fill_between(x, self.p_data.numpy(), alpha=0.3, color=REAL_COLOR, label="$p_{data}$")
+        ax.hist(
+            x_fake[:, 0].numpy(),
+            bins=80,
+            range=(x[0], x[-1]),
+            density=True,
+            alpha=0.5,
+            color=FAKE_COLOR,
+            label="G's samples",
+        )
+        ax.plot(x, d.numpy(), c="tab:orange", label="$D(x)$")
+        ax.plot(x, d_star.numpy(), "k--", lw=1, label="$D^*(x)$ for this $p_g$")
+        ax.axhline(0.5, c="grey", lw=0.5)
+        ax.set_ylim(0, max(1.05, float(self.p_data.max()) * 1.1))
+        ax.set_xlabel("x")
+        ax.set_title(f"step {step}")
+        ax.legend(fontsize=7, loc="upper left")
+        ax_jsd.plot(self.steps, self.jsd, "o-", c="tab:blue")
+        ax_jsd.axhline(math.log(2), c="grey", lw=0.5, ls=":")
+        ax_jsd.set_ylim(0, math.log(2) * 1.05)
+        ax_jsd.set_xlabel("step")
+        ax_jsd.set_title("JSD($p_{data}$ || $p_g$)")
+        self.fig.tight_layout()
+        self._show()
+
+
+# ------------------------------------------------------------ the 2-D playground's layers
+
+
+def _plane_limit(dist: GaussianMixture) -> float:
+    """Half-width of the square that shows ``dist``: the extent of ``samples_2d``'s default."""
+    return float(dist.centers.abs().max() + 6 * dist.stds.max()) * 1.15
+
+
+def _plane_grid(limit: float, resolution: int) -> torch.Tensor:
+    """Pixel centres of a resolution x resolution grid over [-limit, limit]^2, (R*R, 2).
+
+    Row-major from the bottom-left, so ``values.reshape(R, R)`` is an image for
+    ``imshow(..., origin="lower", extent=(-limit, limit, -limit, limit))``.
+    """
+    half_pixel = limit / resolution
+    axis = torch.linspace(-limit + half_pixel, limit - half_pixel, resolution)
+    y, x = torch.meshgrid(axis, axis, indexing="ij")
+    return torch.stack([x.reshape(-1), y.reshape(-1)], dim=1)
+
+
+@torch.no_grad()
+def _decision_grid(D: nn.Module, limit: float, resolution: int) -> torch.Tensor:
+    """D(x) = sigmoid(D's score) on ``_plane_grid(limit, resolution)``, shape (R, R), on the CPU."""
+    device = next(D.parameters()).device
+    points = _plane_grid(limit, resolution).to(device)
+    return torch.sigmoid(D(points)).reshape(resolution, resolution).cpu()
+
+
+def decision_heatmap(
+    D: nn.Module,
+    ax: Axes | None = None,
+    limit: float = 3.0,
+    resolution: int = 60,
+    colorbar: bool = False,
+    contour: bool = True,
+) -> Axes:
+    """Heatmap of D(x) = sigmoid(D's score) over [-limit, limit]^2, with the D(x) = 1/2 contour.
+
+    Green where D says "real" (D(x) -> 1), purple where it says "generated" (D(x) -> 0),
+    white at 1/2: the colours of ``samples_2d``. The grid has resolution x resolution pixels.
+    """
+    ax = _axes(ax)
+    values = _decision_grid(D, limit, resolution).numpy()  # (R, R)
+    image = ax.imshow(
+        values,
+        origin="lower",
+        extent=(-limit, limit, -limit, limit),
+        cmap="PRGn",
+        vmin=0.0,
+        vmax=1.0,
+        interpolation="bilinear",
+    )
+    if contour and values.min() < 0.5 < values.max():
+        axis = _plane_grid(limit, resolution)[:resolution, 0].numpy()
+        ax.contour(axis, axis, values, levels=[0.5], colors="black", linewidths=0.8)
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, label="D(x)", fraction=0.046, pad=0.04)
+    ax.set_xlim(-limit, limit)
+    ax.set_ylim(-limit, limit)
+    ax.set_aspect("equal")
+    return ax
+
+
+def _generator_directions(
+    G: nn.Module, D: nn.Module, z: torch.Tensor, g_loss: GLoss | str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """x = G(z) and -grad_x g_loss(D(x)) for each sample: where G's update pushes it, (B, 2) each.
+
+    The gradient is taken with respect to the samples only, so no parameter's ``.grad``
+    changes. ``g_loss`` is a G loss function or a key of ``ganlab.losses.GAN_LOSSES``.
+    """
+    if isinstance(g_loss, str):
+        g_loss = get_losses(g_loss)[1]
+    with torch.no_grad():
+        x_fake = G(z)
+    x_fake.requires_grad_(True)
+    with torch.enable_grad():
+        (grad,) = torch.autograd.grad(g_loss(D(x_fake)), x_fake)
+    return x_fake.detach(), -grad
+
+
+def _arrow_vectors(direction: torch.Tensor, length: float) -> torch.Tensor:
+    """Scale the rows of ``direction`` so that the longest has ``length``: relative sizes stay."""
+    longest = direction.norm(dim=1).max()
+    if not torch.isfinite(longest) or longest <= 0:
+        return torch.zeros_like(direction)
+    return direction * (length / longest)
+
+
+def generator_arrows(
+    G: nn.Module,
+    D: nn.Module,
+    z: torch.Tensor,
+    g_loss: GLoss | str,
+    ax: Axes | None = None,
+    length: float | None = None,
+    color: str = "black",
+) -> Axes:
+    """Arrows at x = G(z) along -grad_x g_loss(D(x)): the direction G's update moves each sample.
+
+    Normalised for display: the longest arrow has ``length`` (default 8% of the x range)
+    and the others keep their size relative to it, so vanishing gradients look short.
+    Shapes: z (B, latent_dim); one arrow per row.
+    """
+    ax = _axes(ax)
+    x_fake, direction = _generator_directions(G, D, z, g_loss)
+    if length is None:
+        low, high = ax.get_xlim()
+        length = 0.08 * (high - low)
+    uv = _arrow_vectors(direction, length).cpu()
+    xy = x_fake.cpu()
+    ax.quiver(
+        xy[:, 0],
+        xy[:, 1],
+        uv[:, 0],
+        uv[:, 1],
+        angles="xy",
+        scale_units="xy",
+        scale=1,
+        color=color,
+        width=0.004,
+    )
+    return ax

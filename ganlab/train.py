@@ -20,7 +20,7 @@ import os
 import random
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -103,7 +103,7 @@ class History:
         """The most recent row."""
         if not self.step:
             raise IndexError("the History is empty: no step has been recorded yet")
-        return {name: column[-1] for name, column in self.as_dict().items()}
+        return {f.name: getattr(self, f.name)[-1] for f in fields(self)}
 
 
 class TrainingDiverged(RuntimeError):

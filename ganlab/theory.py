@@ -1,0 +1,252 @@
+"""The closed forms the book proves, evaluated on a 1-D grid (Goodfellow et al. 2014).
+
+Conventions:
+- D(x) is the probability that x is real; logarithms are natural (results in nats).
+- A density is a tensor of its values on a grid ``x`` of shape (N,), strictly increasing;
+  integrals use the trapezoid rule (``torch.trapezoid``), so a density should be
+  negligible at both ends of the grid.
+- 0 log 0 = 0 (``torch.xlogy``): where p_g = 0, the term p_g log(1 - D) is 0 even
+  when D = 1, as in the integral it stands for.
+- Work in float64 when the tails matter: a float32 density underflows to 0 about
+  14 standard deviations from its mode, and then KL and V see an exact zero there.
+
+Proposition 1: for a fixed G, D*(x) = p_data(x) / (p_data(x) + p_g(x)).
+Theorem 1: C(G) = max_D V(D, G) = -log 4 + 2 JSD(p_data || p_g), minimal iff p_g = p_data.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ganlab._checks import batch_of_vectors, positive_float
+from ganlab.data import GaussianMixture
+
+# gaussian_kde builds (chunk, n, d) differences; this bounds one chunk to ~32 MB in float64.
+_KDE_CHUNK_ELEMENTS = 1 << 22
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+def _check_tensor(name: str, value: object) -> torch.Tensor:
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    if not value.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
+    return value
+
+
+def _check_grid(x: torch.Tensor) -> None:
+    """Raise unless ``x`` is a finite, strictly increasing 1-D grid of >= 2 points."""
+    _check_tensor("x", x)
+    if x.dim() != 1 or x.shape[0] < 2:
+        raise ValueError(
+            f"x must be a 1-D grid of at least 2 points, shape (N,), got {tuple(x.shape)}"
+        )
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError("x must be finite, got NaN or inf in the grid")
+    steps = x[1:] - x[:-1]
+    if not bool((steps > 0).all()):
+        i = int(torch.nonzero(steps <= 0)[0])
+        raise ValueError(
+            f"x must be strictly increasing, got x[{i}] = {x[i].item():.6g} "
+            f">= x[{i + 1}] = {x[i + 1].item():.6g}"
+        )
+
+
+def _check_density(name: str, p: torch.Tensor, shape: torch.Size) -> None:
+    """Raise unless ``p`` is a finite, non-negative tensor of the given shape."""
+    _check_tensor(name, p)
+    if p.shape != shape:
+        raise ValueError(f"{name} must have shape {tuple(shape)}, got {tuple(p.shape)}")
+    if not bool(torch.isfinite(p).all()):
+        raise ValueError(f"{name} must be finite, got NaN or inf")
+    if not bool((p >= 0).all()):
+        i = int(torch.argmin(p.flatten()))
+        raise ValueError(
+            f"{name} must be a non-negative density, got {p.flatten()[i].item():.6g} at index {i}"
+        )
+
+
+def _check_densities(
+    p: tuple[str, torch.Tensor], q: tuple[str, torch.Tensor], x: torch.Tensor
+) -> None:
+    _check_grid(x)
+    _check_density(*p, x.shape)
+    _check_density(*q, x.shape)
+
+
+def _p_log_p_over_q(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    """Pointwise p log(p / q) with 0 log(0 / q) = 0 and p log(p / 0) = inf for p > 0.
+
+    Written as p log p - p log q rather than p log(p / q): the ratio can underflow to 0
+    (or overflow to inf) in the tails where both logarithms are still finite.
+    """
+    return torch.xlogy(p, p) - torch.xlogy(p, q)
+
+
+# ----------------------------------------------------------------------------- Prop. 1, Thm. 1
+
+
+def optimal_discriminator(p_data: torch.Tensor, p_g: torch.Tensor) -> torch.Tensor:
+    """The optimal discriminator for a fixed G (Goodfellow et al. 2014, Prop. 1).
+
+    D*(x) = p_data(x) / (p_data(x) + p_g(x)).
+
+    Where both densities are 0, every D(x) gives the same (zero) integrand, so any
+    value is optimal; 1/2 is the symmetric choice ("no idea") and the limit of D* as
+    p_g -> p_data. Where both are positive, 0 < D* < 1 exactly, and D* is kept strictly
+    inside (0, 1) even when p_g / p_data is below the machine epsilon: a D* rounded to 1
+    there would make p_g log(1 - D*) = -inf in ``value_function``.
+
+    Shapes: p_data and p_g any shape, the same for both (usually (N,) on a grid);
+    returns that shape.
+    """
+    _check_tensor("p_data", p_data)
+    _check_density("p_data", p_data, p_data.shape)
+    _check_density("p_g", p_g, p_data.shape)
+    total = p_data + p_g
+    has_mass = total > 0
+    d = p_data / torch.where(has_mass, total, torch.ones_like(total))
+    # The representable values nearest 0 and 1 from inside: tiny, and 1 - eps/2 (one ulp below 1).
+    finfo = torch.finfo(d.dtype)
+    inside = d.clamp(min=finfo.tiny, max=1 - finfo.eps / 2)
+    d = torch.where((p_data > 0) & (p_g > 0), inside, d)
+    return torch.where(has_mass, d, torch.full_like(d, 0.5))
+
+
+def value_function(
+    d: torch.Tensor, p_data: torch.Tensor, p_g: torch.Tensor, x: torch.Tensor
+) -> torch.Tensor:
+    """The value V(D, G) of the minimax game for a discriminator given by its probabilities.
+
+    V(D, G) = int p_data(x) log D(x) + p_g(x) log(1 - D(x)) dx  (Goodfellow et al. 2014, Eq. 1).
+
+    V <= 0; V = -log 4 for D = 1/2 everywhere; V = -inf if D = 0 where p_data > 0 or
+    D = 1 where p_g > 0 (the integrand is then -inf at that grid point).
+
+    Shapes: d (D on the grid, values in [0, 1]), p_data, p_g and x all (N,); returns ().
+    """
+    _check_densities(("p_data", p_data), ("p_g", p_g), x)
+    _check_tensor("d", d)
+    if d.shape != x.shape:
+        raise ValueError(f"d must have shape {tuple(x.shape)} like x, got {tuple(d.shape)}")
+    if not bool(((d >= 0) & (d <= 1)).all()):
+        bad = d[~((d >= 0) & (d <= 1))][0].item()
+        raise ValueError(f"d must hold probabilities in [0, 1], got {bad:.6g}")
+    integrand = torch.xlogy(p_data, d) + torch.xlogy(p_g, 1 - d)
+    return torch.trapezoid(integrand, x)
+
+
+def optimal_value(p_data: torch.Tensor, p_g: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """The value of the game against the optimal discriminator, C(G) = max_D V(D, G).
+
+    C(G) = V(D*, G) = int p_data log(p_data / (p_data + p_g)) + p_g log(p_g / (p_data + p_g)) dx
+    = -log 4 + 2 JSD(p_data || p_g)  (Goodfellow et al. 2014, Thm. 1).
+
+    Computed from the densities directly (not through a rounded D*), so it stays exact
+    in the tails; ``value_function(optimal_discriminator(p_data, p_g), ...)`` agrees.
+
+    Shapes: p_data, p_g and x all (N,); returns ().
+    """
+    _check_densities(("p_data", p_data), ("p_g", p_g), x)
+    total = p_data + p_g
+    integrand = _p_log_p_over_q(p_data, total) + _p_log_p_over_q(p_g, total)
+    return torch.trapezoid(integrand, x)
+
+
+# ----------------------------------------------------------------------------- divergences
+
+
+def kl_divergence(p: torch.Tensor, q: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """The Kullback-Leibler divergence of q from p, in nats.
+
+    KL(p || q) = int p(x) log(p(x) / q(x)) dx; inf if p > 0 at a grid point where q = 0.
+
+    Shapes: p, q and x all (N,); returns ().
+    """
+    _check_densities(("p", p), ("q", q), x)
+    return torch.trapezoid(_p_log_p_over_q(p, q), x)
+
+
+def jensen_shannon(p: torch.Tensor, q: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """The Jensen-Shannon divergence between p and q, in nats.
+
+    JSD(p || q) = 1/2 KL(p || m) + 1/2 KL(q || m), m = (p + q) / 2; symmetric, finite,
+    0 iff p = q, log 2 for disjoint supports.
+
+    It lies in [0, log 2] when p and q integrate to 1 on the grid. The lower end is
+    enforced (rounding can leave -1e-17 for nearly equal densities); the upper one is
+    not, so that densities that do not integrate to 1 show up instead of being hidden.
+
+    Shapes: p, q and x all (N,); returns ().
+    """
+    _check_densities(("p", p), ("q", q), x)
+    m = (p + q) / 2
+    integrand = 0.5 * _p_log_p_over_q(p, m) + 0.5 * _p_log_p_over_q(q, m)
+    return torch.trapezoid(integrand, x).clamp(min=0)
+
+
+# ----------------------------------------------------------------------------- densities
+
+
+def gaussian_kde(
+    samples: torch.Tensor, points: torch.Tensor, bandwidth: float | None = None
+) -> torch.Tensor:
+    """A Gaussian kernel density estimate of the density of ``samples``, at ``points``.
+
+    p_hat(y) = 1/n sum_i (2 pi h^2)^(-d/2) exp(-||y - x_i||^2 / (2 h^2)),
+    with Scott's rule h = n^(-1/(d+4)) * mean_j std_j(samples) by default.
+
+    Used to estimate p_g from generator samples, e.g. for D* of a trained G. The
+    squared distances come from explicit differences, in chunks of points:
+    ``torch.cdist``'s matmul route loses precision near distance 0, exactly where a
+    narrow kernel needs it.
+
+    Shapes: samples (n, d), points (m, d); returns (m,).
+    """
+    _check_tensor("samples", samples)
+    if samples.dim() != 2 or samples.shape[0] == 0:
+        raise ValueError(f"samples must have shape (n, d) with n >= 1, got {tuple(samples.shape)}")
+    n, dim = samples.shape
+    batch_of_vectors("points", points, dim)
+    if not bool(torch.isfinite(samples).all()):
+        raise ValueError("samples must be finite, got NaN or inf (did the generator diverge?)")
+    if bandwidth is None:
+        spread = samples.std(dim=0).mean().item() if n > 1 else 0.0
+        if not spread > 0:
+            raise ValueError(
+                f"Scott's rule needs samples with a positive spread, got n = {n} samples "
+                f"with mean std {spread:.3g}; pass a bandwidth"
+            )
+        bandwidth = n ** (-1.0 / (dim + 4)) * spread
+    h = positive_float("bandwidth", bandwidth)
+    log_norm = -0.5 * dim * math.log(2 * math.pi * h**2)
+    chunk = max(1, _KDE_CHUNK_ELEMENTS // (n * dim))
+    values = []
+    for start in range(0, points.shape[0], chunk):
+        diff = points[start : start + chunk, None, :] - samples[None, :, :]  # (c, n, d)
+        sq_dist = diff.pow(2).sum(-1)  # (c, n)
+        values.append(torch.exp(log_norm - 0.5 * sq_dist / h**2).mean(dim=1))
+    return torch.cat(values)
+
+
+def grid_densities(
+    dist_data: GaussianMixture, dist_g: GaussianMixture, x: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The exact densities p_data and p_g of two 1-D mixtures on the grid ``x``.
+
+    p(x_i) = sum_k w_k N(x_i; mu_k, sigma_k^2), in the dtype of x (float64 keeps the tails).
+
+    Shapes: x (N,); returns (p_data, p_g), each (N,).
+    """
+    _check_grid(x)
+    for name, dist in (("dist_data", dist_data), ("dist_g", dist_g)):
+        if not isinstance(dist, GaussianMixture):
+            raise TypeError(f"{name} must be a ganlab.data.GaussianMixture, got {dist!r}")
+        if dist.dim != 1:
+            raise ValueError(f"{name} must be 1-D (e.g. data.mixture_1d), got dim {dist.dim}")
+    points = x[:, None]  # (N, 1)
+    return dist_data.prob(points), dist_g.prob(points)
