@@ -727,6 +727,20 @@ class Playground:
 
         wide = {"description_width": "initial"}
         slider = {"continuous_update": False}
+
+        def log_slider(name: str, value: float) -> Any:
+            return _make(
+                W.FloatLogSlider,
+                value=value,
+                base=10,
+                min=-5,
+                max=0,
+                step=0.1,
+                description=name,
+                readout_format=".1e",
+                **slider,
+            )
+
         ui: dict[str, Any] = {
             # show_repeat and indent are newer than some 7.x releases: _make drops them there
             "play": _make(
@@ -776,28 +790,8 @@ class Playground:
                 style=wide,
                 **slider,
             ),
-            "lr_D": _make(
-                W.FloatLogSlider,
-                value=self.lr_D,
-                base=10,
-                min=-5,
-                max=0,
-                step=0.1,
-                description="lr_D",
-                readout_format=".1e",
-                **slider,
-            ),
-            "lr_G": _make(
-                W.FloatLogSlider,
-                value=self.lr_G,
-                base=10,
-                min=-5,
-                max=0,
-                step=0.1,
-                description="lr_G",
-                readout_format=".1e",
-                **slider,
-            ),
+            "lr_D": log_slider("lr_D", self.lr_D),
+            "lr_G": log_slider("lr_G", self.lr_G),
             "steps_per_frame": _make(
                 W.IntSlider,
                 value=self.steps_per_frame,
