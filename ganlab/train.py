@@ -39,6 +39,8 @@ class Sampler(Protocol):
 
 
 Data = Sampler | torch.Tensor
+ADAM_BETAS = (0.5, 0.999)
+"""Adam's (beta1, beta2) throughout the book: beta1 = 0.5 as in DCGAN (Radford et al. 2016)."""
 Callback = Callable[[int, "History", nn.Module, nn.Module], None]
 
 
@@ -216,7 +218,7 @@ def fit(
     loss: str = "nonsaturating",
     lr_D: float = 1e-3,
     lr_G: float = 1e-3,
-    betas: tuple[float, float] = (0.5, 0.999),
+    betas: tuple[float, float] = ADAM_BETAS,
     real_label: float = 1.0,
     opt_D: torch.optim.Optimizer | None = None,
     opt_G: torch.optim.Optimizer | None = None,

@@ -45,7 +45,7 @@ class _Figure(Figure):
 
 def _adam(params: Any, lr: float) -> torch.optim.Optimizer:
     """Adam with beta1 = 0.5, the DCGAN setting that ``train.fit`` also uses."""
-    return torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999))
+    return torch.optim.Adam(params, lr=lr, betas=train.ADAM_BETAS)
 
 
 def _sgd(params: Any, lr: float) -> torch.optim.Optimizer:
@@ -316,7 +316,7 @@ class Playground:
                 for _ in range(self.d_steps):
                     self.step_d()
                 self.step_g()
-        return _last_row(self.history)
+        return self.history.last()
 
     # ------------------------------------------------------------------ controls
 
@@ -912,7 +912,7 @@ class Playground:
         ui["image"].value = self.image("png")
         status = f"<b>step {self.g_updates}</b> ({self.d_updates} D updates)"
         if len(self.history):
-            last, shown = _last_row(self.history), self._shown
+            last, shown = self.history.last(), self._shown
             status += (
                 f" &middot; <b>{shown.modes}/{shown.n_modes} modes</b> &middot; "
                 f"loss_D {last['loss_D']:.3f}, loss_G {last['loss_G']:.3f} &middot; "
@@ -929,13 +929,6 @@ def _make(cls: Any, **kwargs: Any) -> Any:
     """``cls(**kwargs)`` without the keywords this ipywidgets version does not know."""
     traits = set(cls.class_trait_names())
     return cls(**{name: value for name, value in kwargs.items() if name in traits})
-
-
-def _last_row(history: train.History) -> dict[str, float]:
-    """``history.last()`` in O(1): ``History.last`` copies every column (``asdict``)."""
-    if not len(history):
-        raise IndexError("the History is empty: no step has been recorded yet")
-    return {f.name: getattr(history, f.name)[-1] for f in dataclasses.fields(history)}
 
 
 def _playing_trait(play: Any) -> str:
