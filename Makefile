@@ -1,10 +1,10 @@
-# Two commands (see README.md):  make test   |   make book
+# Two commands (see README.md):  make test   |   make book   (then: make browser)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test book notebooks lint clean
+.PHONY: install test book browser notebooks lint clean
 
 # A fresh virtual environment with the pinned tools and ganlab (editable).
 $(STAMP): requirements.txt pyproject.toml
@@ -24,13 +24,22 @@ test: $(STAMP)
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 
-# Re-execute every chapter in place, top to bottom, to refresh its stored outputs.
+# The rendered book (after `make book`) in the system Chromium, headless, via Playwright:
+# every page of _toc.yml, served on 127.0.0.1. Never downloads a browser (apt-get install
+# chromium). The nbval options in pyproject's addopts do not apply here, hence -o addopts=.
+browser: $(STAMP)
+	$(BIN)/python -m pytest tests_browser -o addopts="" -p no:cacheprovider
+
+# Re-execute every chapter in place, top to bottom, to refresh its stored outputs; then drop
+# the saved ipywidgets state (the book removes widget outputs, and the state alone makes the
+# page load require.js and the widget manager from a CDN).
 notebooks: $(STAMP)
 	for nb in book/*.ipynb; do $(BIN)/jupyter execute --inplace "$$nb" || exit 1; done
+	$(BIN)/python -c 'import sys, nbformat; [nbformat.write(nb, p) for p in sys.argv[1:] for nb in [nbformat.read(p, 4)] if nb.metadata.pop("widgets", None) is not None]' book/*.ipynb
 
 lint: $(STAMP)
-	$(BIN)/ruff check ganlab tests bench
-	$(BIN)/ruff format --check ganlab tests bench
+	$(BIN)/ruff check ganlab tests tests_browser bench
+	$(BIN)/ruff format --check ganlab tests tests_browser bench
 
 clean:
 	rm -rf _build $(VENV)

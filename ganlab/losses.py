@@ -75,6 +75,91 @@ def g_loss_nonsaturating(d_fake: torch.Tensor) -> torch.Tensor:
     return -F.logsigmoid(d_fake).mean()
 
 
+def g_loss_flipped_labels(d_fake: torch.Tensor) -> torch.Tensor:
+    """The non-saturating loss read as "flip the labels": BCE of D(G(z)) against label 1.
+
+    binary_cross_entropy_with_logits(d_fake, 1) = -E_z[log D(G(z))], the same number as
+    ``g_loss_nonsaturating``; written through PyTorch's BCE to show the identity.
+    """
+    _check_scores("d_fake", d_fake)
+    return F.binary_cross_entropy_with_logits(d_fake, torch.ones_like(d_fake))
+
+
+def g_loss_logit_gradient(kind: str, d_fake_prob: torch.Tensor) -> torch.Tensor:
+    """d(loss_G)/d(score) for one fake sample, as a function of p = D(G(z)) = sigmoid(score).
+
+    saturating: d/ds log(1 - sigmoid(s)) = -p;  non-saturating: d/ds -log sigmoid(s) = -(1 - p).
+    Both are negative (G raises the score); the first vanishes as p -> 0, the second as p -> 1.
+    """
+    if not isinstance(d_fake_prob, torch.Tensor) or not d_fake_prob.is_floating_point():
+        raise TypeError(f"d_fake_prob must be a floating-point tensor, got {d_fake_prob!r}")
+    if not bool(((d_fake_prob >= 0) & (d_fake_prob <= 1)).all()):
+        raise ValueError("d_fake_prob must hold probabilities D(G(z)) in [0, 1]")
+    if kind == "saturating":
+        return -d_fake_prob
+    if kind == "nonsaturating":
+        return -(1 - d_fake_prob)
+    raise ValueError(f"unknown loss kind {kind!r}; expected 'saturating' or 'nonsaturating'")
+
+
+def d_loss_wasserstein(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
+    """The WGAN critic's loss E_z[D(G(z))] - E_x[D(x)] (Arjovsky et al. 2017).
+
+    The scores are used raw, not as probabilities; the critic must be kept Lipschitz
+    (weight clipping or a gradient penalty), or the loss is unbounded below.
+    """
+    _check_scores("d_real", d_real)
+    _check_scores("d_fake", d_fake)
+    return d_fake.mean() - d_real.mean()
+
+
+def g_loss_wasserstein(d_fake: torch.Tensor) -> torch.Tensor:
+    """The WGAN generator's loss -E_z[D(G(z))]."""
+    _check_scores("d_fake", d_fake)
+    return -d_fake.mean()
+
+
+def _input_gradients(D: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """grad_x D(x) per sample, shape (B, ...) like x, with a graph so a penalty can be trained."""
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.dim() < 2:
+        raise TypeError(f"x must be a floating-point batch of shape (B, ...), got {x!r}")
+    x = x.detach().requires_grad_(True)
+    scores = D(x)
+    (grad,) = torch.autograd.grad(scores.sum(), x, create_graph=True)
+    return grad.flatten(1)
+
+
+def r1_penalty(
+    D: Callable[[torch.Tensor], torch.Tensor], x_real: torch.Tensor, gamma: float
+) -> torch.Tensor:
+    """The zero-centred R1 penalty (gamma / 2) E_x[||grad_x D(x)||^2] on real data.
+
+    Mescheder et al. (2018): added to D's loss, it makes the GAN game locally convergent.
+    D(x) here is the raw score (logit). Differentiable in D's weights.
+    """
+    if not gamma >= 0:
+        raise ValueError(f"gamma must be >= 0, got {gamma!r}")
+    grad = _input_gradients(D, x_real)
+    return 0.5 * gamma * grad.pow(2).sum(dim=1).mean()
+
+
+def gradient_penalty(
+    D: Callable[[torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    weight: float,
+    target: float = 1.0,
+) -> torch.Tensor:
+    """The one-centred penalty (weight / 2) E[(||grad_x D(x)|| - target)^2] of WGAN-GP.
+
+    Gulrajani et al. (2017) evaluate it at random interpolates between real and fake
+    samples (pass those as ``x``) with weight 2 * 10; the 1/2 matches ``r1_penalty``.
+    """
+    if not weight >= 0:
+        raise ValueError(f"weight must be >= 0, got {weight!r}")
+    grad = _input_gradients(D, x)
+    return 0.5 * weight * (grad.norm(dim=1) - target).pow(2).mean()
+
+
 GAN_LOSSES: dict[str, tuple[DLoss, GLoss]] = {
     "saturating": (d_loss_minimax, g_loss_saturating),
     "nonsaturating": (d_loss_minimax, g_loss_nonsaturating),

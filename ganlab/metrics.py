@@ -81,3 +81,27 @@ def mode_coverage(
         counts=counts,
         reverse_kl=mode_histogram_kl(counts),
     )
+
+
+def wasserstein_1d(x: torch.Tensor, y: torch.Tensor) -> float:
+    """The Wasserstein-1 (earth mover's) distance between two equal-size 1-D samples.
+
+    W1 = int_0^1 |F_x^-1(u) - F_y^-1(u)| du = mean_i |x_(i) - y_(i)| over the sorted samples:
+    the average distance each sample must move. In the units of x; 0 iff the samples agree.
+    Shapes: x and y (N,) or (N, 1), the same N.
+    """
+    flat = []
+    for name, value in (("x", x), ("y", y)):
+        if not isinstance(value, torch.Tensor) or not value.is_floating_point():
+            raise TypeError(f"{name} must be a floating-point tensor, got {value!r}")
+        if value.dim() == 2 and value.shape[1] == 1:
+            value = value[:, 0]
+        if value.dim() != 1 or value.numel() == 0:
+            raise ValueError(f"{name} must have shape (N,) or (N, 1), got {tuple(value.shape)}")
+        flat.append(value.detach().to("cpu", torch.float64))
+    if flat[0].numel() != flat[1].numel():
+        raise ValueError(
+            f"x and y must hold the same number of samples, got {flat[0].numel()} and "
+            f"{flat[1].numel()}"
+        )
+    return float((flat[0].sort().values - flat[1].sort().values).abs().mean())

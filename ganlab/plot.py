@@ -321,3 +321,101 @@ def generator_arrows(
         width=0.004,
     )
     return ax
+
+
+# ----------------------------------------------------------------------------- chapter 2
+
+LOSS_COLORS = {"saturating": "tab:red", "nonsaturating": "tab:blue"}
+
+
+def saturation_curves(
+    confidence: float | None = None, axes: tuple[Axes, Axes] | None = None
+) -> tuple[Axes, Axes]:
+    """Both generator losses (left) and |d loss / d score| (right) against p = D(G(z)).
+
+    saturating: log(1 - p), gradient -p; non-saturating: -log p, gradient -(1 - p)
+    (``losses.g_loss_logit_gradient``). ``confidence`` marks one p on both panels.
+    """
+    from ganlab.losses import g_loss_logit_gradient
+
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(9, 3.3), constrained_layout=True)
+    ax_loss, ax_grad = axes
+    p = torch.logspace(-4, math.log10(0.9999), 400, dtype=torch.float64)
+    value = {"saturating": torch.log1p(-p), "nonsaturating": -torch.log(p)}
+    for kind, color in LOSS_COLORS.items():
+        grad = g_loss_logit_gradient(kind, p).abs()
+        label = "log(1 - D(G(z)))" if kind == "saturating" else "-log D(G(z))"
+        ax_loss.plot(p, value[kind], c=color, label=f"{kind}: {label}")
+        ax_grad.plot(p, grad, c=color, label=kind)
+        if confidence is not None:
+            q = torch.tensor([confidence], dtype=torch.float64)
+            q_value = torch.log1p(-q) if kind == "saturating" else -torch.log(q)
+            ax_loss.plot(q, q_value, "o", c=color)
+            ax_grad.plot(q, g_loss_logit_gradient(kind, q).abs(), "o", c=color)
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_xlabel("D(G(z)): D's probability that the fake is real")
+        if confidence is not None:
+            ax.axvline(confidence, c="grey", lw=0.6)
+    ax_loss.set_ylabel("generator loss")
+    ax_loss.legend(fontsize=7)
+    ax_grad.set_yscale("log")
+    ax_grad.set_ylabel("|d loss / d score|")
+    ax_grad.legend(fontsize=7)
+    return ax_loss, ax_grad
+
+
+def loss_race(runs: dict[str, Any], axes: tuple[Axes, Axes] | None = None) -> tuple[Axes, Axes]:
+    """Runs of ``experiments.head_start_run``: W1(p_g, p_data) (left) and G's gradient norm
+    (right, log scale) against the step, one line per run."""
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(9, 3.3), constrained_layout=True)
+    ax_dist, ax_grad = axes
+    for name, run in runs.items():
+        color = LOSS_COLORS.get(name)
+        ax_dist.plot(run.eval_steps, run.distance, c=color, label=run.label)
+        ax_grad.plot(run.history.step, run.history.grad_norm_G, c=color, lw=0.8, label=run.label)
+    ax_dist.set_xlabel("step")
+    ax_dist.set_ylabel("W1(p_g, p_data)")
+    ax_dist.set_ylim(bottom=0)
+    ax_dist.legend(fontsize=7)
+    ax_grad.set_yscale("log")
+    ax_grad.set_xlabel("step")
+    ax_grad.set_ylabel("||grad of G's loss||")
+    ax_grad.legend(fontsize=7)
+    return ax_dist, ax_grad
+
+
+def dirac_field(
+    trajectory: torch.Tensor | None = None,
+    ax: Axes | None = None,
+    loss: str = "saturating",
+    limit: float = 2.0,
+    title: str | None = None,
+    **field: float,
+) -> Axes:
+    """The Dirac-GAN's vector field over (theta, psi) in [-limit, limit]^2, a 10 x 10 grid as
+    in Mescheder et al.'s demo, with a trajectory from ``theory.dirac_trajectory`` on top.
+    ``field`` takes r1, gp, noise_std as ``theory.dirac_vector_field``."""
+    from ganlab.theory import dirac_vector_field
+
+    ax = _axes(ax, figsize=(4, 4))
+    axis = torch.linspace(-limit, limit, 10, dtype=torch.float64)
+    theta, psi = torch.meshgrid(axis, axis, indexing="xy")
+    d_theta, d_psi = dirac_vector_field(theta, psi, loss, **field)
+    ax.quiver(theta, psi, d_theta, d_psi, color="0.55", width=0.004)
+    if trajectory is not None:
+        path = trajectory.detach().cpu()
+        ax.plot(path[:, 0], path[:, 1], c="tab:blue", lw=1)
+        ax.plot(path[0, 0], path[0, 1], "o", c="tab:blue", ms=4)
+        ax.plot(path[-1, 0], path[-1, 1], "s", c="tab:red", ms=4)
+    ax.plot(0, 0, "*", c="k", ms=8)
+    ax.set_xlim(-limit, limit)
+    ax.set_ylim(-limit, limit)
+    ax.set_aspect("equal")
+    ax.set_xlabel(r"$\theta$ (generator)")
+    ax.set_ylabel(r"$\psi$ (discriminator)")
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax

@@ -16,6 +16,8 @@ Theorem 1: C(G) = max_D V(D, G) = -log 4 + 2 JSD(p_data || p_g), minimal iff p_g
 
 from __future__ import annotations
 
+import cmath
+import functools
 import math
 
 import torch
@@ -250,3 +252,168 @@ def grid_densities(
             raise ValueError(f"{name} must be 1-D (e.g. data.mixture_1d), got dim {dist.dim}")
     points = x[:, None]  # (N, 1)
     return dist_data.prob(points), dist_g.prob(points)
+
+
+# ----------------------------------------------------------------------------- the Dirac-GAN
+
+DIRAC_LOSSES = ("saturating", "nonsaturating", "wasserstein")
+"""The games the Dirac-GAN can play: the minimax GAN with either generator loss, and WGAN."""
+
+DIRAC_SCHEMES = ("simultaneous", "alternating")
+
+# Probabilists' Gauss-Hermite rule: E[g(eps)] for eps ~ N(0, 1) as sum_i w_i g(x_i), exact for
+# polynomials up to degree 2 * 40 - 1. It stands in for the Monte-Carlo average over instance
+# noise in the demo of Mescheder et al., so that noisy trajectories are deterministic.
+_HERMITE_NODES = 40
+
+
+@functools.cache
+def _hermite_rule() -> tuple[torch.Tensor, torch.Tensor]:
+    import numpy as np
+
+    nodes, weights = np.polynomial.hermite_e.hermegauss(_HERMITE_NODES)
+    weights = weights / weights.sum()
+    return torch.from_numpy(nodes), torch.from_numpy(weights)
+
+
+def dirac_vector_field(
+    theta: torch.Tensor | float,
+    psi: torch.Tensor | float,
+    loss: str = "saturating",
+    *,
+    r1: float = 0.0,
+    gp: float = 0.0,
+    noise_std: float = 0.0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The gradient field (d theta/dt, d psi/dt) of the Dirac-GAN (Mescheder et al. 2018).
+
+    Data is a point mass at 0, the generator a point mass at theta, and the discriminator
+    scores x with the logit psi * x (D(x) = sigmoid(psi x) for the GAN losses, the raw score
+    for WGAN). Each player descends its own loss:
+    d theta/dt = -dL_G/d theta and d psi/dt = -dL_D/d psi. Without noise or penalty,
+
+        saturating:     (psi sigmoid(psi theta),  -theta sigmoid(psi theta))
+        nonsaturating:  (psi sigmoid(-psi theta), -theta sigmoid(psi theta))
+        wasserstein:    (psi, -theta)
+
+    so the equilibrium is (0, 0). ``r1`` adds the R1 penalty (r1 / 2) psi^2 to L_D
+    (d psi/dt -= r1 psi); ``gp`` adds the WGAN-GP penalty (gp / 2)(|psi| - 1)^2;
+    ``noise_std`` adds Gaussian instance noise of that std to real and fake samples
+    (expectations by a 40-point Gauss-Hermite rule). The paper lets D score "fake" high,
+    which flips the sign of psi: its start (1, 1) is (1, -1) here.
+
+    Shapes: theta and psi broadcast together (e.g. a meshgrid); returns two float64 tensors.
+    """
+    if loss not in DIRAC_LOSSES:
+        raise ValueError(f"unknown Dirac-GAN loss {loss!r}; expected one of {DIRAC_LOSSES}")
+    for name, value in (("r1", r1), ("gp", gp), ("noise_std", noise_std)):
+        if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    theta = torch.as_tensor(theta, dtype=torch.float64)
+    psi = torch.as_tensor(psi, dtype=torch.float64)
+    theta, psi = torch.broadcast_tensors(theta, psi)
+    if noise_std > 0:
+        nodes, weights = _hermite_rule()
+        eps = noise_std * nodes  # noise values, one per trailing index
+    else:
+        eps, weights = torch.zeros(1, dtype=torch.float64), torch.ones(1, dtype=torch.float64)
+
+    def mean(values: torch.Tensor) -> torch.Tensor:  # E over the noise, the last axis
+        return (values * weights).sum(-1)
+
+    th, ps = theta[..., None], psi[..., None]
+    x_fake, x_real = th + eps, eps  # fake and real samples, one per noise value
+    if loss == "wasserstein":
+        # L_D = E[psi x_fake] - E[psi x_real], L_G = -E[psi x_fake]
+        d_theta = psi.clone()
+        d_psi = -mean(x_fake - x_real)
+    else:
+        # L_D = E[softplus(-psi x_real)] + E[softplus(psi x_fake)]
+        d_psi = -mean(-x_real * torch.sigmoid(-ps * x_real) + x_fake * torch.sigmoid(ps * x_fake))
+        if loss == "saturating":  # L_G = E[log(1 - D(x_fake))] = -E[softplus(psi x_fake)]
+            d_theta = psi * mean(torch.sigmoid(ps * x_fake))
+        else:  # L_G = -E[log D(x_fake)] = E[softplus(-psi x_fake)]
+            d_theta = psi * mean(torch.sigmoid(-ps * x_fake))
+    d_psi = d_psi - r1 * psi - gp * (psi.abs() - 1) * torch.sign(psi)
+    return d_theta, d_psi
+
+
+def dirac_trajectory(
+    start: tuple[float, float] = (1.0, -1.0),
+    loss: str = "saturating",
+    *,
+    scheme: str = "simultaneous",
+    step_size: float = 0.2,
+    steps: int = 500,
+    d_steps: int = 1,
+    r1: float = 0.0,
+    gp: float = 0.0,
+    noise_std: float = 0.0,
+    clip: float | None = None,
+) -> torch.Tensor:
+    """Gradient-descent iterates (theta, psi) of the Dirac-GAN, from ``start``.
+
+    simultaneous: both players step from the same point,
+        (theta, psi) <- (theta, psi) + h v(theta, psi);
+    alternating: G steps first, then D takes ``d_steps`` steps against the new theta
+    (the order of the paper's demo). ``clip`` keeps |psi| <= clip after every D step
+    (WGAN's weight clipping). Other arguments as in ``dirac_vector_field``.
+
+    Returns a float64 tensor of shape (steps + 1, 2): the start, then one row per step.
+    """
+    from ganlab._checks import positive_int
+
+    if scheme not in DIRAC_SCHEMES:
+        raise ValueError(f"unknown update scheme {scheme!r}; expected one of {DIRAC_SCHEMES}")
+    h = positive_float("step_size", step_size)
+    positive_int("steps", steps)
+    positive_int("d_steps", d_steps)
+    if clip is not None:
+        positive_float("clip", clip)
+    if len(start) != 2 or not all(math.isfinite(float(v)) for v in start):
+        raise ValueError(f"start must be a finite pair (theta, psi), got {start!r}")
+    kwargs = {"loss": loss, "r1": r1, "gp": gp, "noise_std": noise_std}
+
+    def clipped(psi: torch.Tensor) -> torch.Tensor:
+        return psi if clip is None else psi.clamp(-clip, clip)
+
+    theta = torch.tensor(float(start[0]), dtype=torch.float64)
+    psi = torch.tensor(float(start[1]), dtype=torch.float64)
+    path = [torch.stack([theta, psi])]
+    for _ in range(steps):
+        if scheme == "simultaneous":
+            d_theta, d_psi = dirac_vector_field(theta, psi, **kwargs)
+            theta, psi = theta + h * d_theta, clipped(psi + h * d_psi)
+        else:
+            theta = theta + h * dirac_vector_field(theta, psi, **kwargs)[0]
+            for _ in range(d_steps):
+                psi = clipped(psi + h * dirac_vector_field(theta, psi, **kwargs)[1])
+        path.append(torch.stack([theta, psi]))
+    return torch.stack(path)
+
+
+def dirac_jacobian(loss: str = "saturating", **kwargs: float) -> torch.Tensor:
+    """The Jacobian of ``dirac_vector_field`` at the equilibrium (0, 0), by autograd.
+
+    Rows are (d theta/dt, d psi/dt), columns (theta, psi); float64, shape (2, 2).
+    Keyword arguments (r1, gp, noise_std) as in ``dirac_vector_field``.
+    """
+    point = torch.zeros(2, dtype=torch.float64)
+
+    def field(p: torch.Tensor) -> torch.Tensor:
+        return torch.stack(dirac_vector_field(p[0], p[1], loss, **kwargs))
+
+    return torch.autograd.functional.jacobian(field, point)
+
+
+def dirac_eigenvalues(r1: float = 0.0, f1: float = 0.5) -> tuple[complex, complex]:
+    """Eigenvalues of the Dirac-GAN's Jacobian at (0, 0) with the R1 penalty r1.
+
+    lambda = -r1/2 +- sqrt(r1^2/4 - f'(0)^2), with f'(0) = 1/2 for the GAN losses
+    (Mescheder et al. 2018): purely imaginary (+-i/2, a rotation) for r1 = 0, a damped
+    spiral for 0 < r1 < 1, and real (no rotation; critical damping) from r1 = 2 f'(0) = 1.
+    """
+    if not r1 >= 0:
+        raise ValueError(f"r1 must be >= 0, got {r1!r}")
+    root = cmath.sqrt(r1**2 / 4 - f1**2)
+    return (-r1 / 2 + root, -r1 / 2 - root)

@@ -286,6 +286,29 @@ def fit(
     return history
 
 
+def _adam(params: Any, lr: float) -> torch.optim.Optimizer:
+    """Adam with beta1 = 0.5, the DCGAN setting that ``train.fit`` also uses."""
+    return torch.optim.Adam(params, lr=lr, betas=ADAM_BETAS)
+
+
+def _sgd(params: Any, lr: float) -> torch.optim.Optimizer:
+    """Plain gradient descent: theta <- theta - lr * grad."""
+    return torch.optim.SGD(params, lr=lr)
+
+
+def _rmsprop(params: Any, lr: float) -> torch.optim.Optimizer:
+    """RMSprop (the optimiser of the WGAN paper)."""
+    return torch.optim.RMSprop(params, lr=lr)
+
+
+OPTIMIZERS: dict[str, Callable[[Any, float], torch.optim.Optimizer]] = {
+    "adam": _adam,
+    "sgd": _sgd,
+    "rmsprop": _rmsprop,
+}
+"""Optimiser name -> factory ``(parameters, lr) -> torch.optim.Optimizer``."""
+
+
 # ----------------------------------------------------------------------------- checkpoints
 
 

@@ -65,6 +65,12 @@ def test_chapter_is_stored_with_a_clean_top_to_bottom_run(path: Path) -> None:
     assert not errors
 
 
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_stores_no_widget_state(path: Path) -> None:
+    """Widget outputs are removed from the book; saved state would only pull in CDN scripts."""
+    assert "widgets" not in load(path)["metadata"], "run `make notebooks`: it strips the state"
+
+
 def test_launch_buttons_open_chapters_in_colab() -> None:
     assert CONFIG["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
     assert CONFIG["repository"]["url"].startswith("https://github.com/")

@@ -285,3 +285,217 @@ def test_empty_or_integer_scores_raise():
         losses.g_loss_nonsaturating(torch.zeros(0))
     with pytest.raises(TypeError, match="d_real must be a floating-point tensor"):
         losses.d_loss_minimax(torch.zeros(3, dtype=torch.int64), torch.zeros(3))
+
+
+# ----------------------------------------------------------------------------- flipped labels
+
+
+def test_flipped_labels_loss_equals_the_nonsaturating_loss():
+    """BCE(d_fake, 1) = -mean log sigmoid(d_fake), value and gradient, float32 and float64."""
+    for dtype in (torch.float32, F64):
+        s = scores(11, 6).to(dtype)
+        assert_close(losses.g_loss_flipped_labels(s), losses.g_loss_nonsaturating(s))
+        assert_close(
+            grad_wrt_scores(losses.g_loss_flipped_labels, s),
+            grad_wrt_scores(losses.g_loss_nonsaturating, s),
+        )
+    extreme = torch.tensor([-100.0, 0.0, 100.0])
+    assert_close(losses.g_loss_flipped_labels(extreme), losses.g_loss_nonsaturating(extreme))
+
+
+def test_flipped_labels_loss_rejects_integer_scores():
+    with pytest.raises(TypeError, match="d_fake must be a floating-point tensor"):
+        losses.g_loss_flipped_labels(torch.zeros(3, dtype=torch.int64))
+
+
+# ----------------------------------------------------------------------------- logit gradient
+
+
+LOGIT_GRID = torch.linspace(-12, 12, 49, dtype=F64)
+
+
+@pytest.mark.parametrize(
+    ("kind", "loss"),
+    [("saturating", losses.g_loss_saturating), ("nonsaturating", losses.g_loss_nonsaturating)],
+)
+def test_logit_gradient_is_the_autograd_derivative_of_the_loss_for_one_score(kind, loss):
+    """g_loss_logit_gradient(kind, sigmoid(s)) = d loss([s]) / ds, at 49 scores in [-12, 12]."""
+    for s in LOGIT_GRID:
+        (autograd,) = grad_wrt_scores(loss, s.reshape(1))
+        assert_close(losses.g_loss_logit_gradient(kind, torch.sigmoid(s)), autograd)
+
+
+def test_logit_gradients_closed_forms_signs_and_limits():
+    """-p and -(1 - p): both < 0 inside (0, 1), summing to -1; each vanishes at one end."""
+    p = torch.linspace(0, 1, 101, dtype=F64)
+    sat = losses.g_loss_logit_gradient("saturating", p)
+    nonsat = losses.g_loss_logit_gradient("nonsaturating", p)
+    assert sat.shape == nonsat.shape == p.shape
+    assert_close(sat, -p)
+    assert_close(nonsat, -(1 - p))
+    assert_close(sat + nonsat, torch.full_like(p, -1.0))
+    inside = slice(1, -1)
+    assert bool((sat[inside] < 0).all()) and bool((nonsat[inside] < 0).all())
+    # p = D(G(z)) -> 0 (D rejects the fakes): the saturating gradient vanishes, not the other
+    assert (sat[0].item(), nonsat[0].item()) == (0.0, -1.0)
+    assert (sat[-1].item(), nonsat[-1].item()) == (-1.0, 0.0)
+    # they agree only at p = 1/2; below it the non-saturating one is (1 - p) / p times larger
+    assert_close(sat[50], nonsat[50])
+    low = p[1:50]
+    assert_close(nonsat[1:50] / sat[1:50], (1 - low) / low)
+
+
+def test_logit_gradient_keeps_shape_and_dtype():
+    p = torch.rand(3, 4, generator=torch.Generator().manual_seed(0))
+    for kind in ("saturating", "nonsaturating"):
+        g = losses.g_loss_logit_gradient(kind, p)
+        assert g.shape == (3, 4) and g.dtype == torch.float32
+
+
+def test_logit_gradient_unknown_kind_raises_naming_it():
+    with pytest.raises(ValueError, match="unknown loss kind 'wasserstein'"):
+        losses.g_loss_logit_gradient("wasserstein", torch.tensor([0.5]))
+
+
+@pytest.mark.parametrize("p", [-0.01, 1.01, float("nan"), float("inf")])
+def test_logit_gradient_rejects_non_probabilities(p):
+    with pytest.raises(ValueError, match=r"probabilities D\(G\(z\)\) in \[0, 1\]"):
+        losses.g_loss_logit_gradient("saturating", torch.tensor([0.5, p]))
+
+
+def test_logit_gradient_rejects_non_float_input():
+    with pytest.raises(TypeError, match="d_fake_prob must be a floating-point tensor"):
+        losses.g_loss_logit_gradient("saturating", torch.tensor([0, 1]))
+    with pytest.raises(TypeError, match="d_fake_prob must be a floating-point tensor"):
+        losses.g_loss_logit_gradient("saturating", 0.5)
+
+
+# ----------------------------------------------------------------------------- Wasserstein
+
+
+def test_wasserstein_losses_by_hand():
+    """Critic: mean D(fake) - mean D(real); generator: -mean D(fake); unequal batch sizes."""
+    d_real = torch.tensor([1.0, 2.0, 6.0], dtype=F64)  # mean 3
+    d_fake = torch.tensor([-1.0, 0.0, 0.5, 4.5], dtype=F64)  # mean 1
+    assert_close(losses.d_loss_wasserstein(d_real, d_fake), torch.tensor(-2.0, dtype=F64))
+    assert_close(losses.d_loss_wasserstein(d_fake, d_real), torch.tensor(2.0, dtype=F64))
+    assert_close(losses.g_loss_wasserstein(d_fake), torch.tensor(-1.0, dtype=F64))
+    # raw scores, no sigmoid: large scores give large losses
+    big = torch.full((2,), 100.0)
+    assert losses.g_loss_wasserstein(big).item() == -100.0
+
+
+def test_wasserstein_gradients_are_plus_minus_one_over_B():
+    d_real, d_fake = scores(5, 0).requires_grad_(True), scores(4, 1).requires_grad_(True)
+    g_real, g_fake = torch.autograd.grad(
+        losses.d_loss_wasserstein(d_real, d_fake), (d_real, d_fake)
+    )
+    assert_close(g_real, torch.full((5,), -1 / 5, dtype=F64))
+    assert_close(g_fake, torch.full((4,), 1 / 4, dtype=F64))
+    assert_close(
+        grad_wrt_scores(losses.g_loss_wasserstein, scores(4, 2)), torch.full((4,), -0.25, dtype=F64)
+    )
+
+
+def test_wasserstein_losses_check_their_scores():
+    with pytest.raises(ValueError, match="d_fake is empty"):
+        losses.g_loss_wasserstein(torch.zeros(0))
+    with pytest.raises(TypeError, match="d_real must be a floating-point tensor"):
+        losses.d_loss_wasserstein(torch.zeros(3, dtype=torch.int64), torch.zeros(3))
+
+
+# ----------------------------------------------------------------------------- R1 and WGAN-GP
+
+
+def linear_critic(w: list[float], b: float = 0.3) -> torch.nn.Linear:
+    """D(x) = w . x + b, float64: grad_x D = w at every x."""
+    D = torch.nn.Linear(len(w), 1).to(F64)
+    with torch.no_grad():
+        D.weight.copy_(torch.tensor([w], dtype=F64))
+        D.bias.fill_(b)
+    return D
+
+
+def batch(n: int, dim: int, seed: int) -> torch.Tensor:
+    return torch.randn(n, dim, generator=torch.Generator().manual_seed(seed), dtype=F64)
+
+
+@pytest.mark.parametrize("gamma", [0.5, 1.0, 10.0])
+def test_r1_penalty_of_a_linear_critic_is_half_gamma_norm_w_squared(gamma):
+    """(gamma / 2) ||w||^2 exactly, whatever the batch; backward gives gamma * w, no bias grad."""
+    w = [0.5, -2.0, 1.5]
+    D = linear_critic(w)
+    penalty = losses.r1_penalty(D, batch(7, 3, 0), gamma)
+    assert_close(penalty, torch.tensor(gamma / 2 * (0.25 + 4 + 2.25), dtype=F64))
+    penalty.backward()
+    assert_close(D.weight.grad, gamma * torch.tensor([w], dtype=F64))
+    assert D.bias.grad is None or bool((D.bias.grad == 0).all())
+
+
+def test_r1_penalty_averages_squared_input_gradients_over_the_batch():
+    """D(x) = ||x||^2 / 2 has grad_x D = x: the penalty is (gamma / 2) mean_i ||x_i||^2."""
+    x = batch(9, 2, 1)
+    expected = 0.7 / 2 * x.pow(2).sum(1).mean()
+    assert_close(losses.r1_penalty(lambda v: 0.5 * v.pow(2).sum(1), x, 0.7), expected)
+    assert not x.requires_grad  # the caller's batch is left alone
+
+
+def test_r1_penalty_is_zero_for_gamma_zero_and_rejects_negative_gamma():
+    D = linear_critic([1.0, 2.0])
+    assert losses.r1_penalty(D, batch(4, 2, 0), 0.0).item() == 0.0
+    for gamma in (-0.1, float("nan")):
+        with pytest.raises(ValueError, match=f"gamma must be >= 0, got {gamma}"):
+            losses.r1_penalty(D, batch(4, 2, 0), gamma)
+
+
+@pytest.mark.parametrize(("weight", "target"), [(1.0, 1.0), (20.0, 1.0), (2.0, 0.5), (3.0, 0.0)])
+def test_gradient_penalty_of_a_linear_critic(weight, target):
+    """(weight / 2) (||w|| - target)^2 with ||w|| = 5; backward gives weight (1 - t/||w||) w."""
+    D = linear_critic([3.0, -4.0])
+    penalty = losses.gradient_penalty(D, batch(6, 2, 2), weight, target=target)
+    assert_close(penalty, torch.tensor(weight / 2 * (5.0 - target) ** 2, dtype=F64))
+    penalty.backward()
+    w = torch.tensor([[3.0, -4.0]], dtype=F64)
+    assert_close(D.weight.grad, weight * (5.0 - target) * w / 5.0)
+
+
+def test_gradient_penalty_with_target_zero_is_r1_and_is_one_centred_otherwise():
+    """D = ||x||^2 / 2 (grad_x D = x): target 0 gives R1, (w/2) mean ||x||^2; target 1 gives
+    (w/2) mean (||x|| - 1)^2, the mean of squares, not the square of the mean norm."""
+    x = batch(5, 3, 3)
+    quad = lambda v: 0.5 * v.pow(2).sum(1)  # noqa: E731
+    assert_close(losses.gradient_penalty(quad, x, 2.0, target=0.0), losses.r1_penalty(quad, x, 2.0))
+    assert_close(losses.gradient_penalty(quad, x, 2.0), (x.norm(dim=1) - 1).pow(2).mean())
+
+
+def test_penalties_on_an_mlp_critic_match_finite_differences_and_reach_its_weights(make_models):
+    """grad_x D by central differences (float64) gives the same penalties; training on the
+    penalty moves every weight matrix of D."""
+    _, D = make_models(seed=0)
+    D = D.to(F64)
+    x = batch(8, 2, 4)
+    step = 1e-6
+    cols = [(D(x + step * e) - D(x - step * e)) / (2 * step) for e in torch.eye(2, dtype=F64)]
+    grad_x = torch.stack(cols, dim=1).detach()  # (8, 2)
+    r1 = losses.r1_penalty(D, x, 3.0)
+    gp = losses.gradient_penalty(D, x, 3.0)
+    assert_close(r1, 1.5 * grad_x.pow(2).sum(1).mean(), rtol=1e-6, atol=1e-9)
+    assert_close(gp, 1.5 * (grad_x.norm(dim=1) - 1).pow(2).mean(), rtol=1e-6, atol=1e-9)
+    for penalty in (r1, gp):
+        D.zero_grad()
+        penalty.backward()
+        weights = [p for name, p in D.named_parameters() if name.endswith("weight")]
+        assert weights
+        for p in weights:
+            assert p.grad is not None
+            assert bool(torch.isfinite(p.grad).all()) and float(p.grad.abs().sum()) > 0
+
+
+def test_gradient_penalty_rejects_negative_weight_and_bad_batches():
+    D = linear_critic([1.0, 2.0])
+    with pytest.raises(ValueError, match="weight must be >= 0, got -1.0"):
+        losses.gradient_penalty(D, batch(4, 2, 0), -1.0)
+    with pytest.raises(TypeError, match=r"x must be a floating-point batch of shape \(B, ...\)"):
+        losses.gradient_penalty(D, torch.zeros(4), 1.0)
+    with pytest.raises(TypeError, match="x must be a floating-point batch"):
+        losses.r1_penalty(D, torch.zeros(4, 2, dtype=torch.int64), 1.0)

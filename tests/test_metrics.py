@@ -145,3 +145,79 @@ def test_str_reports_modes_hq_and_kl():
     assert (
         str(cov) == f"1/8 modes captured, 100.0% high-quality samples, reverse KL {math.log(8):.3f}"
     )
+
+
+# ----------------------------------------------------------------------------- wasserstein_1d
+
+
+def sample_1d(n: int, seed: int, loc: float = 0.0, scale: float = 1.0) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    return loc + scale * torch.randn(n, generator=generator, dtype=torch.float64)
+
+
+def test_wasserstein_1d_by_hand():
+    """Sorted [0, 1] vs [1, 3]: mean(|0 - 1|, |1 - 3|) = 1.5; identical samples give 0."""
+    x, y = torch.tensor([1.0, 0.0]), torch.tensor([3.0, 1.0])
+    assert metrics.wasserstein_1d(x, y) == 1.5
+    assert metrics.wasserstein_1d(x, x.flip(0)) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("n", "loc", "scale"), [(1, 0.0, 1.0), (50, 0.3, 1.0), (500, -2.0, 0.25), (2000, 4.0, 3.0)]
+)
+def test_wasserstein_1d_matches_scipy(n, loc, scale):
+    stats = pytest.importorskip("scipy.stats")
+    x = sample_1d(n, 0)
+    y = sample_1d(n, 1, loc, scale) ** 3  # a skewed sample too
+    expected = stats.wasserstein_distance(x.numpy(), y.numpy())
+    assert_close(metrics.wasserstein_1d(x, y), expected, rtol=1e-12, atol=1e-12)
+    # float32 input is computed in float64 from the rounded values
+    x32, y32 = x.float(), y.float()
+    expected32 = stats.wasserstein_distance(x32.double().numpy(), y32.double().numpy())
+    assert_close(metrics.wasserstein_1d(x32, y32), expected32, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("c", [0.0, 0.7, -3.25, 10.0])
+def test_wasserstein_1d_of_a_shift_is_its_size(c):
+    x = sample_1d(300, 2)
+    assert_close(metrics.wasserstein_1d(x, x + c), abs(c), rtol=1e-12, atol=1e-12)
+
+
+def test_wasserstein_1d_is_symmetric_and_returns_a_float():
+    x, y = sample_1d(100, 3), sample_1d(100, 4, 1.0, 2.0)
+    d = metrics.wasserstein_1d(x, y)
+    assert type(d) is float
+    assert d == metrics.wasserstein_1d(y, x)
+    # a triangle inequality through a third sample
+    z = sample_1d(100, 5, -1.0)
+    assert d <= metrics.wasserstein_1d(x, z) + metrics.wasserstein_1d(z, y) + 1e-12
+
+
+def test_wasserstein_1d_accepts_n_and_n_by_1_alike_and_samples_with_gradients():
+    x, y = sample_1d(64, 6), sample_1d(64, 7, 2.0)
+    d = metrics.wasserstein_1d(x, y)
+    assert metrics.wasserstein_1d(x[:, None], y[:, None]) == d
+    assert metrics.wasserstein_1d(x[:, None], y) == d
+    assert metrics.wasserstein_1d(x.clone().requires_grad_(True), y) == d
+
+
+def test_wasserstein_1d_unequal_sizes_raise_naming_both():
+    with pytest.raises(ValueError, match="same number of samples, got 10 and 11"):
+        metrics.wasserstein_1d(torch.zeros(10), torch.zeros(11))
+
+
+@pytest.mark.parametrize(
+    ("x", "shape"),
+    [(torch.zeros(5, 2), r"\(5, 2\)"), (torch.zeros(5, 1, 1), r"\(5, 1, 1\)"),
+     (torch.zeros(0), r"\(0,\)"), (torch.tensor(1.0), r"\(\)")],
+)  # fmt: skip
+def test_wasserstein_1d_wrong_shapes_raise_naming_them(x, shape):
+    with pytest.raises(ValueError, match=rf"x must have shape \(N,\) or \(N, 1\), got {shape}"):
+        metrics.wasserstein_1d(x, torch.zeros(5))
+
+
+def test_wasserstein_1d_non_float_input_raises():
+    with pytest.raises(TypeError, match="y must be a floating-point tensor"):
+        metrics.wasserstein_1d(torch.zeros(3), torch.zeros(3, dtype=torch.int64))
+    with pytest.raises(TypeError, match="x must be a floating-point tensor"):
+        metrics.wasserstein_1d([0.0, 1.0], torch.zeros(2))

@@ -17,10 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
-import io
 import math
-import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -32,38 +29,19 @@ from matplotlib.figure import Figure
 from ganlab import losses, metrics, models, plot, theory, train
 from ganlab._checks import positive_float, positive_int
 from ganlab.data import TOYS, GaussianMixture
+from ganlab.widgets._common import (
+    _encode,
+    _Figure,
+    _make,
+    _nice_ceiling,
+    _playing_trait,
+    _remove_contour,
+    _show_value,
+    frames_to_jshtml,
+    show_widget_or_picture,
+)
 
-
-class _Figure(Figure):
-    """A Figure that shows itself as a PNG in IPython even before pyplot set up a backend."""
-
-    def _repr_png_(self) -> bytes:
-        buffer = io.BytesIO()
-        self.savefig(buffer, format="png")
-        return buffer.getvalue()
-
-
-def _adam(params: Any, lr: float) -> torch.optim.Optimizer:
-    """Adam with beta1 = 0.5, the DCGAN setting that ``train.fit`` also uses."""
-    return torch.optim.Adam(params, lr=lr, betas=train.ADAM_BETAS)
-
-
-def _sgd(params: Any, lr: float) -> torch.optim.Optimizer:
-    """Plain gradient descent: theta <- theta - lr * grad."""
-    return torch.optim.SGD(params, lr=lr)
-
-
-def _rmsprop(params: Any, lr: float) -> torch.optim.Optimizer:
-    """RMSprop (the optimiser of the WGAN paper)."""
-    return torch.optim.RMSprop(params, lr=lr)
-
-
-OPTIMIZERS: dict[str, Callable[[Any, float], torch.optim.Optimizer]] = {
-    "adam": _adam,
-    "sgd": _sgd,
-    "rmsprop": _rmsprop,
-}
-"""Optimiser name -> factory ``(parameters, lr) -> torch.optim.Optimizer``."""
+OPTIMIZERS = train.OPTIMIZERS  # re-exported: the widget offers the same optimisers
 
 WIDTHS = (8, 16, 32, 64, 128)
 """Hidden-layer widths offered by the widget's width picker."""
@@ -653,10 +631,6 @@ class Playground:
         ids are derived from the frames, not random, so the same run gives the same HTML.
         Default ``every``: steps // 20, i.e. 21 frames with the starting one.
         """
-        from matplotlib import rc_context
-        from matplotlib.animation import FuncAnimation
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-
         positive_int("steps", steps)
         every = max(1, steps // 20) if every is None else positive_int("every", every)
         positive_float("fps", fps)
@@ -672,23 +646,8 @@ class Playground:
             self.step(n)
             done += n
             frames.append(self._capture())
-        # A figure of exactly the frame's pixels holding one unresampled figimage: each
-        # frame costs one image copy and a JPEG encode, not a full matplotlib draw.
-        height, width, _ = frames[0].shape
-        dpi = self.figure.dpi
-        movie = Figure(figsize=((width + 0.5) / dpi, (height + 0.5) / dpi), dpi=dpi)
-        FigureCanvasAgg(movie)
-        image = movie.figimage(frames[0])
-
-        def show(i: int) -> list[Any]:
-            image.set_data(frames[i])
-            return [image]
-
-        anim = FuncAnimation(movie, show, frames=len(frames), interval=1000 / fps, repeat=False)
         # JPEG: a third of the size of PNG for the smooth heatmap, and faster to write.
-        with rc_context({"savefig.dpi": "figure", "animation.frame_format": "jpeg"}):
-            html = anim.to_jshtml(default_mode="once")
-        return _stable_ids(html)
+        return frames_to_jshtml(frames, dpi=self.figure.dpi, fps=fps, frame_format="jpeg")
 
     def _capture(self) -> np.ndarray:
         """The current picture as an RGB array (H, W, 3): snapshot, artists, fast draw."""
@@ -706,15 +665,7 @@ class Playground:
         return self._widget
 
     def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        try:
-            widget = self.widget
-        except ImportError:  # no ipywidgets: show the picture instead of a dead control
-            display(self.render())
-            print("(the live controls need ipywidgets: pip install ipywidgets)")
-            return
-        display(widget)
+        show_widget_or_picture(self, self.render)
 
     def _build_widget(self) -> Any:
         try:
@@ -923,67 +874,6 @@ class Playground:
         if error is not None:
             status += f"<br><span style='color:#b00'>{error}</span>"
         ui["status"].value = status
-
-
-def _make(cls: Any, **kwargs: Any) -> Any:
-    """``cls(**kwargs)`` without the keywords this ipywidgets version does not know."""
-    traits = set(cls.class_trait_names())
-    return cls(**{name: value for name, value in kwargs.items() if name in traits})
-
-
-def _playing_trait(play: Any) -> str:
-    """The Play widget's "is playing" trait: ``playing`` in ipywidgets 8, ``_playing`` in 7."""
-    return "playing" if "playing" in play.trait_names() else "_playing"
-
-
-def _show_value(widget: Any, value: Any) -> None:
-    """Set a control's value, widening a Dropdown's options or an IntSlider's max to fit."""
-    options = getattr(widget, "options", None)
-    if options is not None and value not in options:
-        widget.options = sorted(set(options) | {value})
-    if type(widget).__name__ == "IntSlider" and value > widget.max:
-        widget.max = value
-    widget.value = value
-
-
-def _remove_contour(contour: Any) -> None:
-    """Remove a ContourSet (matplotlib >= 3.8 has .remove(); older ones keep .collections)."""
-    try:
-        contour.remove()
-    except (AttributeError, ValueError, NotImplementedError):
-        for collection in getattr(contour, "collections", []):
-            collection.remove()
-
-
-def _nice_ceiling(x: float) -> float:
-    """The smallest of 1, 2, 5 x 10^k that is >= x > 0."""
-    power = 10.0 ** math.floor(math.log10(x))
-    return next(m * power for m in (1, 2, 5, 10) if m * power >= x)
-
-
-def _encode(rgb: np.ndarray, fmt: str = "png") -> bytes:
-    """Encode an RGB image (H, W, 3) as PNG with fast compression, or as JPEG."""
-    from PIL import Image  # a dependency of matplotlib
-
-    buffer = io.BytesIO()
-    image = Image.fromarray(rgb)
-    if fmt == "png":
-        image.save(buffer, format="PNG", compress_level=1)
-    elif fmt in ("jpeg", "jpg"):
-        image.save(buffer, format="JPEG", quality=85)
-    else:
-        raise ValueError(f"unknown image format {fmt!r}; expected 'png' or 'jpeg'")
-    return buffer.getvalue()
-
-
-def _stable_ids(html: str) -> str:
-    """Replace ``to_jshtml``'s random element id by a hash of the page, for reproducible HTML."""
-    match = re.search(r"_anim_img([0-9a-f]{32})", html)
-    if match is None:
-        return html
-    random_id = match.group(1)
-    stable = hashlib.sha256(html.replace(random_id, "").encode()).hexdigest()[:32]
-    return html.replace(random_id, stable)
 
 
 def playground_animation(

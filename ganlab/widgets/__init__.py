@@ -1,0 +1,40 @@
+"""The book's live instruments (ipywidgets + matplotlib), each driven by the real ganlab code.
+
+- ``Playground`` (chapter 1): the 2-D GAN playground; ``playground_animation`` is its
+  static fallback for the rendered book.
+- ``SaturationExplorer`` (chapter 2): the generator losses and their gradients at a chosen
+  D(G(z)), and a button that re-runs the controlled saturation experiment.
+- ``DiracGAN`` (chapter 2): trajectories of the Dirac-GAN for a chosen loss, update scheme,
+  step size and regulariser; ``dirac_animation`` is its static fallback.
+
+Every widget runs headless from code (for tests and for the static book); ipywidgets is
+imported only when a widget's controls are built, so ``import ganlab`` works without it.
+"""
+
+from ganlab.widgets._common import _encode, _playing_trait
+from ganlab.widgets.dirac import DEFAULT_ANIMATION, REGULARIZERS, DiracGAN, dirac_animation
+from ganlab.widgets.playground import (
+    CONTROLS,
+    OPTIMIZERS,
+    WIDTHS,
+    Playground,
+    _optimal_discriminator_grid,
+    playground_animation,
+)
+from ganlab.widgets.saturation import SaturationExplorer
+
+__all__ = [
+    "CONTROLS",
+    "OPTIMIZERS",
+    "WIDTHS",
+    "DEFAULT_ANIMATION",
+    "DiracGAN",
+    "dirac_animation",
+    "Playground",
+    "REGULARIZERS",
+    "SaturationExplorer",
+    "playground_animation",
+    "_encode",
+    "_optimal_discriminator_grid",
+    "_playing_trait",
+]

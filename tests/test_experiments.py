@@ -1,0 +1,181 @@
+"""ganlab.experiments: the controlled saturation experiment (same seed, same head start of D)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch.testing import assert_close
+
+from ganlab import experiments, metrics, models, train
+
+# A few ms per step: head start 50, 40 steps, W1 every 10 steps.
+TINY = {"head_start": 50, "steps": 40, "every": 10, "batch_size": 32, "width": 16}
+
+
+@pytest.fixture(scope="module")
+def tiny_pair() -> dict[str, experiments.Run]:
+    return experiments.compare_generator_losses(**TINY)
+
+
+# ----------------------------------------------------------------------------- data, distance
+
+
+def test_far_data_is_normal_4_half():
+    data = experiments.far_data()
+    assert data.dim == 1 and data.n_modes == 1
+    assert_close(data.means, torch.tensor([[4.0]]), check_dtype=False)
+    assert_close(data.stds.flatten(), torch.tensor([0.5]), check_dtype=False)
+    x = data.sample(4000, seed=0)
+    assert_close(x.mean().item(), 4.0, rtol=0, atol=4 * 0.5 / math.sqrt(4000))
+    assert_close(x.std().item(), 0.5, rtol=0.05, atol=0)
+
+
+def constant_generator(c: float) -> models.MLPGenerator:
+    """A G that outputs c for every z: all weights 0, the last bias c."""
+    G = models.MLPGenerator(latent_dim=1, out_dim=1, width=8)
+    with torch.no_grad():
+        for p in G.parameters():
+            p.zero_()
+        list(G.parameters())[-1].fill_(c)
+    return G
+
+
+def test_distance_to_data_of_a_point_mass():
+    """W1(delta_c, N(4, 0.25)) = E|x - c|: 0.5 sqrt(2 / pi) at c = 4, 4 - c + ... far away.
+
+    Tolerances: 5 standard errors of a 2000-sample mean."""
+    data = experiments.far_data()
+    G = constant_generator(4.0)
+    assert_close(
+        experiments.distance_to_data(G, data), 0.5 * math.sqrt(2 / math.pi), rtol=0, atol=0.03
+    )
+    assert_close(experiments.distance_to_data(constant_generator(-10.0), data), 14.0, rtol=0,
+                 atol=5 * 0.5 / math.sqrt(2000))  # fmt: skip
+
+
+def test_distance_to_data_is_reproducible_and_uses_n_samples():
+    train.seed_everything(0)
+    G = models.MLPGenerator(latent_dim=1, out_dim=1, width=8)
+    data = experiments.far_data()
+    d = experiments.distance_to_data(G, data)
+    assert d == experiments.distance_to_data(G, data)
+    expected = metrics.wasserstein_1d(G.sample(500, seed=12345), data.sample(500, seed=54321))
+    assert experiments.distance_to_data(G, data, n=500) == expected
+
+
+# ----------------------------------------------------------------------------- Run
+
+
+def run_with(distance: list[float], grad_norms: list[float] = ()) -> experiments.Run:
+    history = train.History()
+    history.grad_norm_G.extend(grad_norms)
+    steps = [10 * i for i in range(len(distance))]
+    return experiments.Run("x", history, steps, list(distance))
+
+
+def test_steps_to_is_the_first_evaluated_step_at_or_below_the_threshold():
+    run = run_with([4.0, 2.0, 0.5, 0.8, 0.1])
+    assert run.steps_to(0.5) == 20
+    assert run.steps_to(0.49) == 40
+    assert run.steps_to(2.5) == 10
+    assert run.steps_to(5.0) == 0
+    assert run.steps_to(0.05) is None
+
+
+def test_early_grad_norm_is_the_mean_over_the_first_g_updates():
+    run = run_with([1.0], grad_norms=[1.0, 2.0, 6.0, 100.0])
+    assert run.early_grad_norm(3) == 3.0
+    assert run.early_grad_norm(1) == 1.0
+    assert run.early_grad_norm() == 109 / 4  # fewer than 10 recorded: all of them
+
+
+# ----------------------------------------------------------------------------- head_start_run
+
+
+def test_a_tiny_run_records_w1_after_the_head_start_and_every_few_steps(tiny_pair):
+    for name, run in tiny_pair.items():
+        assert run.label == name
+        assert run.eval_steps == [0, 10, 20, 30, 40]
+        assert len(run.distance) == 5 and all(math.isfinite(d) for d in run.distance)
+        assert run.history.step == list(range(1, 41))
+        assert 0 < run.d_fake_after_head_start < 1
+
+
+def test_both_losses_start_from_the_same_point(tiny_pair):
+    """Same init and head start: the same W1 and D(G(z)) at step 0, different afterwards."""
+    sat, nonsat = tiny_pair["saturating"], tiny_pair["nonsaturating"]
+    assert sat.distance[0] == nonsat.distance[0]
+    assert sat.d_fake_after_head_start == nonsat.d_fake_after_head_start
+    assert sat.history.d_real[0] == nonsat.history.d_real[0]  # the first D update agrees too
+    assert sat.distance[1:] != nonsat.distance[1:]
+
+
+def test_same_seed_gives_identical_runs_and_another_seed_does_not(tiny_pair):
+    again = experiments.compare_generator_losses(**TINY)
+    for name, run in tiny_pair.items():
+        assert again[name].distance == run.distance
+        assert again[name].history.as_dict() == run.history.as_dict()
+    other = experiments.head_start_run(loss="nonsaturating", seed=1, **TINY)
+    assert other.distance != tiny_pair["nonsaturating"].distance
+
+
+def test_head_start_run_passes_its_settings_on():
+    """d_steps and the optimizer reach fit; head_start = 0 leaves D(G(z)) undefined."""
+    settings = {**TINY, "head_start": 0, "steps": 10, "every": 5}
+    base = experiments.head_start_run(**settings)
+    assert math.isnan(base.d_fake_after_head_start)
+    adam = experiments.head_start_run(optimizer="adam", **settings)
+    assert adam.history.loss_G != base.history.loss_G
+    k3 = experiments.head_start_run(d_steps=3, **settings)
+    assert k3.history.loss_G != base.history.loss_G
+    assert k3.distance[0] == base.distance[0]  # the same initial G
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"loss": "wgan"}, ValueError, "unknown loss kind 'wgan'"),
+        ({"optimizer": "adagrad"}, ValueError, "unknown optimizer 'adagrad'"),
+        ({"head_start": -1}, ValueError, "head_start must be an integer >= 0, got -1"),
+        ({"head_start": 2.5}, ValueError, "head_start must be an integer >= 0, got 2.5"),
+        ({"head_start": True}, ValueError, "head_start must be an integer >= 0, got True"),
+        ({"steps": 0}, ValueError, "steps must be a positive integer, got 0"),
+    ],
+)
+def test_bad_settings_raise_naming_them(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        experiments.head_start_run(**{**TINY, **kwargs})
+
+
+def test_compare_generator_losses_runs_the_named_losses_only():
+    runs = experiments.compare_generator_losses(losses=("nonsaturating",), **{**TINY, "steps": 5,
+                                                                              "every": 5})  # fmt: skip
+    assert list(runs) == ["nonsaturating"]
+    with pytest.raises(ValueError, match="unknown loss kind 'hinge'"):
+        experiments.compare_generator_losses(losses=("saturating", "hinge"), **TINY)
+
+
+# ----------------------------------------------------------------------------- the finding
+
+
+@pytest.fixture(scope="module")
+def default_pair() -> dict[str, experiments.Run]:
+    """The chapter's setting (head start 300, SGD 0.05, width 32, batch 64), 200 steps."""
+    return experiments.compare_generator_losses(steps=200, every=50)
+
+
+def test_after_the_head_start_the_saturating_loss_stalls_and_the_other_learns(default_pair):
+    sat, nonsat = default_pair["saturating"], default_pair["nonsaturating"]
+    assert sat.d_fake_after_head_start < 0.01  # D rejects the fakes with confidence
+    assert sat.distance[0] > 4
+    assert min(sat.distance) > 3  # barely moves in 200 steps
+    assert sat.steps_to(0.5) is None
+    assert nonsat.distance[-1] < 0.5
+    assert nonsat.steps_to(0.5) is not None
+
+
+def test_early_generator_gradient_is_over_100_times_larger_without_saturation(default_pair):
+    sat, nonsat = default_pair["saturating"], default_pair["nonsaturating"]
+    assert nonsat.early_grad_norm() > 100 * sat.early_grad_norm() > 0

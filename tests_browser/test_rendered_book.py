@@ -1,0 +1,207 @@
+"""The rendered book (`_build/html`) in a real browser: every page of `_toc.yml`.
+
+Run with `make browser` after `make book`. Fixtures, page discovery and the filtered benign
+messages are in conftest.py; screenshots and remote requests are printed at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# `$...$` / `$$...$$` in a page's markdown: the page must show typeset math.
+DOLLAR_MATH = re.compile(r"\$[^$\n]+\$")
+
+
+def markdown_source(doc: str) -> str:
+    """The markdown text of a page: the .md file, or the markdown cells of the notebook."""
+    md, ipynb = ROOT / f"{doc}.md", ROOT / f"{doc}.ipynb"
+    if md.exists():
+        return md.read_text()
+    if not ipynb.exists():
+        return ""
+    nb = json.loads(ipynb.read_text())
+    return "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+
+
+def test_no_console_or_page_errors(visit, doc):
+    """The book's own scripts log no error and throw nothing (benign ones filtered by text)."""
+    log = visit(doc).log
+    assert log.page_errors == [], f"uncaught errors on {doc}: {log.page_errors}"
+    assert log.console_errors == [], f"console errors on {doc}: {log.console_errors}"
+
+
+def test_every_local_request_succeeds(visit, doc):
+    """Every request to the served book answers 200; remote ones are only recorded."""
+    log = visit(doc).log
+    assert log.local_ok, f"{doc}: no local request was seen at all"
+    assert log.bad_local == [], f"{doc}: local requests that did not answer 200: {log.bad_local}"
+
+
+def test_every_image_loads(visit, doc):
+    """Every <img> has a src and decoded to a real picture (naturalWidth > 0)."""
+    images = visit(doc).page.evaluate(
+        """() => [...document.images].map(i => ({
+            src: (i.getAttribute('src') || '').slice(0, 120),
+            ok: i.complete && i.naturalWidth > 0}))"""
+    )
+    broken = [i["src"] or "<img> without src" for i in images if not i["ok"]]
+    assert broken == [], f"{doc}: broken images {broken}"
+
+
+def test_math_is_typeset_by_the_bundled_mathjax(visit, doc):
+    """Pages with $ math show it typeset by MathJax, loaded from the book, not a CDN."""
+    page = visit(doc).page
+    has_math = bool(DOLLAR_MATH.search(markdown_source(doc)))
+    info = page.evaluate(
+        """() => ({
+            scripts: [...document.scripts].map(s => s.src).filter(s => /mathjax/i.test(s)),
+            version: window.MathJax && MathJax.version,
+            math: document.querySelectorAll('.math').length,
+            untypeset: [...document.querySelectorAll('.math')]
+                .filter(m => !m.querySelector('mjx-container'))
+                .map(m => m.textContent.slice(0, 60)),
+            rendered: document.querySelectorAll('mjx-container').length,
+            errors: [...document.querySelectorAll('mjx-merror')].map(e => e.textContent),
+        })"""
+    )
+    log = visit(doc).log
+    remote = [s for s in info["scripts"] if not s.startswith(log.base)]
+    remote += [url for url in log.remote if "mathjax" in url.lower()]
+    assert remote == [], f"{doc}: MathJax loaded from outside the book: {remote}"
+    if not has_math:
+        return
+    assert info["scripts"], f"{doc}: the page has $ math but loads no MathJax"
+    assert info["version"], f"{doc}: MathJax did not start"
+    assert info["math"] > 0, f"{doc}: $ math in the source, but no math element on the page"
+    assert info["rendered"] >= info["math"] and info["untypeset"] == [], (
+        f"{doc}: math left as TeX: {info['untypeset'][:5]}"
+    )
+    assert info["errors"] == [], f"{doc}: TeX errors {info['errors'][:5]}"
+
+
+def shows_a_widget(doc: str) -> bool:
+    """Whether a stored output of the chapter is an ipywidget (its live piece)."""
+    nb = json.loads((ROOT / f"{doc}.ipynb").read_text())
+    return any(
+        "application/vnd.jupyter.widget-view+json" in out.get("data", {})
+        for cell in nb["cells"]
+        for out in cell.get("outputs", [])
+    )
+
+
+def test_live_piece_has_a_static_fallback_that_plays(visit, chapter):
+    """Each jshtml animation advances one frame on "Next frame"; widgets come with one.
+
+    ipywidgets need a kernel to be live, so a chapter whose live piece is a widget must also
+    carry the static animation (matplotlib's jshtml player) that stands in for it in the book.
+    """
+    page = visit(chapter).page
+    animations = page.locator("div.animation")
+    if shows_a_widget(chapter):
+        assert animations.count() > 0, f"{chapter}: a widget but no static animation fallback"
+    for k in range(animations.count()):
+        anim = animations.nth(k)
+        slider, img = anim.locator("input.anim-slider"), anim.locator("img").first
+        before = (slider.input_value(), img.get_attribute("src") or "")
+        assert int(slider.get_attribute("max")) >= 1, f"{chapter}: animation {k} has one frame"
+        assert before[1].startswith("data:image/"), f"{chapter}: animation {k} shows no frame"
+        anim.locator('button[title="Next frame"]').click()
+        after = (slider.input_value(), img.get_attribute("src") or "")
+        assert int(after[0]) == int(before[0]) + 1, f"{chapter}: slider {before[0]} -> {after[0]}"
+        assert after[1] != before[1], f"{chapter}: animation {k}: the picture did not change"
+        assert img.evaluate("i => i.naturalWidth") > 0, f"{chapter}: animation {k} frame broken"
+
+
+def test_colab_button_opens_this_chapter(visit, chapter, book):
+    """The Colab launch button points at this chapter's .ipynb in the repository."""
+    repo = book.config["repository"]
+    owner_name = repo["url"].rstrip("/").removeprefix("https://github.com/")
+    path = "/".join(p for p in (repo.get("path_to_book", "").strip("/"), chapter) if p)
+    colab = book.config["launch_buttons"]["colab_url"].rstrip("/")
+    expected = f"{colab}/github/{owner_name}/blob/{repo['branch']}/{path}.ipynb"
+    hrefs = visit(chapter).page.eval_on_selector_all(
+        f'a[href^="{colab}"]', "links => links.map(a => a.href)"
+    )
+    assert hrefs, f"{chapter}: no Colab launch button"
+    assert set(hrefs) == {expected}, f"{chapter}: Colab button {hrefs}, expected {expected}"
+    assert expected.endswith(f"{chapter}.ipynb")
+
+
+def test_sidebar_navigation_reaches_every_page(open_page, book):
+    """From the site root, clicking sidebar links reaches every page of _toc.yml.
+
+    A walk that clicks, on the current page, a sidebar link to a page not reached yet, so each
+    page is loaded once (it goes back to an earlier page only if the current one has none).
+    """
+    start = f"{book.docs[0]}.html"  # the site root redirects to the root page of _toc.yml
+    page = open_page("", lands_on=start).page
+    base = page.url.removesuffix(start)
+    sidebar = "nav.bd-docs-nav a.reference.internal"
+    reached, seen_on = [start], {}  # seen_on: page not reached yet -> page that links to it
+    current = start
+    while True:
+        # Sections of the sidebar can be collapsed (<details>): open them so links are clickable.
+        page.eval_on_selector_all("nav.bd-docs-nav details", "ds => ds.forEach(d => d.open = true)")
+        links = page.eval_on_selector_all(
+            sidebar, "as => as.map(a => [a.getAttribute('href'), a.href.split('#')[0]])"
+        )
+        here = {url.removeprefix(base): href for href, url in links}
+        for target in here:
+            if target not in reached:
+                seen_on.setdefault(target, current)
+        todo = [t for t in here if t not in reached] or list(seen_on)
+        if not todo:
+            break
+        target = todo[0]
+        if target not in here:
+            current = seen_on[target]
+            page.goto(base + current)
+            continue
+        with page.expect_navigation():
+            page.locator(f'{sidebar}[href="{here[target]}"]').first.click()
+        current = page.url.removeprefix(base).split("#")[0]
+        assert current == target, (
+            f"the sidebar link to {target} on {seen_on[target]} led to {current}"
+        )
+        reached.append(current)
+        seen_on.pop(target)
+    missing = [d for d in book.docs if f"{d}.html" not in reached]
+    assert missing == [], f"not reachable from the sidebar: {missing} (reached {reached})"
+
+
+# The page's scroll width, and for the message the outermost elements of the main text that
+# stick out of the viewport (not counting content clipped by a scrolling box, like code cells).
+WIDTH_JS = """() => {
+    const fits = e => e.getBoundingClientRect().right <= innerWidth + 1;
+    const clipped = e => {
+        for (let a = e.parentElement; a; a = a.parentElement)
+            if (/auto|scroll|hidden|clip/.test(getComputedStyle(a).overflowX) && fits(a)) return true;
+        return false;
+    };
+    const out = [...document.querySelectorAll('main *')]
+        .filter(e => !fits(e) && !clipped(e) && getComputedStyle(e).position !== 'fixed');
+    return {scroll: document.scrollingElement.scrollWidth, inner: innerWidth,
+            wide: out.filter(e => !out.includes(e.parentElement)).slice(0, 5)
+                     .map(e => `${e.tagName.toLowerCase()}#${e.id}.${e.className}`)};
+}"""
+
+
+def test_phone_width_has_no_horizontal_scrolling(open_page, screenshot, book):
+    """At 390 px (a phone) the longest chapter does not scroll sideways."""
+    built = [d for d in book.chapters or book.docs if _html(d).exists()]
+    doc = max(built, key=lambda d: _html(d).stat().st_size)
+    v = open_page(f"{doc}.html", width=390, height=844)
+    screenshot(v.page, f"{doc}@390px")
+    width = v.page.evaluate(WIDTH_JS)
+    assert width["scroll"] <= width["inner"] + 1, (
+        f"{doc} scrolls sideways at 390 px: {width['scroll']} > {width['inner']}; "
+        f"elements sticking out: {width['wide']}"
+    )
+
+
+def _html(doc: str) -> Path:
+    return ROOT / "_build" / "html" / f"{doc}.html"
