@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test book browser notebooks lint clean
+.PHONY: install test book browser colab timing notebooks lint clean
 
 # A fresh virtual environment with the pinned tools and ganlab (editable).
 $(STAMP): requirements.txt pyproject.toml
@@ -30,6 +30,15 @@ book: $(STAMP)
 browser: $(STAMP)
 	$(BIN)/python -m pytest tests_browser -o addopts="" -p no:cacheprovider
 
+# Colab, simulated: a fresh venv with only what Colab preinstalls, the ganlab wheel installed
+# as a chapter's first cell does (nothing else may change), every chapter run from a temp dir.
+colab: $(STAMP)
+	$(BIN)/python tests_colab/colab_simulation.py
+
+# Wall time and peak memory of every chapter in a fresh kernel -> bench/results/chapters.md.
+timing: $(STAMP)
+	$(BIN)/python bench/chapters.py
+
 # Re-execute every chapter in place, top to bottom, to refresh its stored outputs; then drop
 # the saved ipywidgets state (the book removes widget outputs, and the state alone makes the
 # page load require.js and the widget manager from a CDN).
@@ -38,8 +47,8 @@ notebooks: $(STAMP)
 	$(BIN)/python -c 'import sys, nbformat; [nbformat.write(nb, p) for p in sys.argv[1:] for nb in [nbformat.read(p, 4)] if nb.metadata.pop("widgets", None) is not None]' book/*.ipynb
 
 lint: $(STAMP)
-	$(BIN)/ruff check ganlab tests tests_browser bench
-	$(BIN)/ruff format --check ganlab tests tests_browser bench
+	$(BIN)/ruff check ganlab tests tests_browser tests_colab bench
+	$(BIN)/ruff format --check ganlab tests tests_browser tests_colab bench
 
 clean:
 	rm -rf _build $(VENV)

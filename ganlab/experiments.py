@@ -1,4 +1,4 @@
-"""Controlled training experiments that the chapters run and their widgets re-run.
+"""Controlled training experiments that the chapters, widgets and benchmarks share.
 
 Each experiment fixes everything but the one thing it varies: the same seed gives the
 same initial weights, the same head start of D and the same batches, so two runs differ
@@ -7,15 +7,21 @@ only in the setting under study (e.g. the generator loss).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
 
 from ganlab._checks import positive_int
 from ganlab.data import GaussianMixture, mixture_1d
-from ganlab.losses import get_losses
-from ganlab.metrics import wasserstein_1d
-from ganlab.models import MLPDiscriminator, MLPGenerator
+from ganlab.losses import get_losses, wgan_gp
+from ganlab.metrics import ModeCoverage, mode_coverage, wasserstein_1d
+from ganlab.models import (
+    MinibatchStdDiscriminator,
+    MLPDiscriminator,
+    MLPGenerator,
+    PackedDiscriminator,
+)
 from ganlab.train import (
     OPTIMIZERS,
     History,
@@ -128,3 +134,77 @@ def compare_generator_losses(
 ) -> dict[str, Run]:
     """``head_start_run`` once per generator loss, all else equal: loss name -> Run."""
     return {loss: head_start_run(data, loss=loss, **settings) for loss in losses}  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------------------- mode collapse
+
+
+@dataclass(frozen=True)
+class Remedy:
+    """A cure for mode collapse: how to build D and how to train (``train.fit`` keywords)."""
+
+    name: str
+    build_D: Callable[[int, int], torch.nn.Module]  # (dim, width) -> D
+    fit_kwargs: dict[str, object] = field(default_factory=dict)
+    source: str = ""
+
+
+REMEDIES: dict[str, Remedy] = {
+    remedy.name: remedy
+    for remedy in [
+        Remedy("vanilla", lambda dim, w: MLPDiscriminator(dim, width=w), {},
+               "Goodfellow et al. 2014 (non-saturating loss)"),
+        Remedy("PacGAN2", lambda dim, w: PackedDiscriminator(dim, pack=2, width=w), {},
+               "Lin et al. 2018: D judges 2 samples at once"),
+        Remedy("minibatch std", lambda dim, w: MinibatchStdDiscriminator(dim, width=w), {},
+               "Karras et al. 2018: D sees the batch's standard deviation"),
+        Remedy("unrolled 5", lambda dim, w: MLPDiscriminator(dim, width=w),
+               {"unroll_steps": 5, "unroll_lr": 0.05},
+               "Metz et al. 2017: G trains against D unrolled 5 steps"),
+        Remedy("WGAN-GP", lambda dim, w: MLPDiscriminator(dim, width=w),
+               {"loss": "wasserstein", "penalty": wgan_gp(10.0), "d_steps": 5,
+                "betas": (0.5, 0.9)},
+               "Gulrajani et al. 2017: Wasserstein critic with gradient penalty, 5 critic steps"),
+    ]
+}  # fmt: skip
+"""Name -> Remedy; "vanilla" is the baseline every remedy is compared with."""
+
+
+def build_players(
+    dist: GaussianMixture, remedy: str = "vanilla", width: int = 64, seed: int = 0
+) -> tuple[torch.nn.Module, torch.nn.Module, dict[str, object]]:
+    """(G, D, fit keywords) for ``remedy`` on a 2-D toy, initialised from ``seed``.
+
+    G is the same MLP for every remedy (latent_dim 2), so runs differ only in D and training.
+    """
+    if remedy not in REMEDIES:
+        raise ValueError(f"unknown remedy {remedy!r}; expected one of {list(REMEDIES)}")
+    seed_everything(seed)
+    G = MLPGenerator(latent_dim=2, out_dim=dist.dim, width=width)
+    D = REMEDIES[remedy].build_D(dist.dim, width)
+    return G, D, dict(REMEDIES[remedy].fit_kwargs)
+
+
+def remedy_run(
+    dist: GaussianMixture,
+    remedy: str = "vanilla",
+    steps: int = 1000,
+    *,
+    seed: int = 0,
+    width: int = 64,
+    batch_size: int = 256,
+    every: int = 100,
+    n_eval: int = 2500,
+) -> tuple[torch.nn.Module, list[int], list[ModeCoverage]]:
+    """Train ``remedy`` on ``dist``; return G and its ``mode_coverage`` every ``every`` steps."""
+    G, D, kwargs = build_players(dist, remedy, width, seed)
+    steps_seen: list[int] = []
+    coverage: list[ModeCoverage] = []
+
+    def measure(step: int, history: History, G: torch.nn.Module, D: torch.nn.Module) -> None:
+        steps_seen.append(step)
+        coverage.append(mode_coverage(G.sample(n_eval, seed=10_000 + seed), dist))
+
+    fit(G, D, dist, steps, batch_size=batch_size, seed=seed, callback=measure, every=every,
+        progress=False, **kwargs)  # type: ignore[arg-type]  # fmt: skip
+    return G, steps_seen, coverage

@@ -160,12 +160,55 @@ def gradient_penalty(
     return 0.5 * weight * (grad.norm(dim=1) - target).pow(2).mean()
 
 
+Penalty = Callable[
+    [Callable[[torch.Tensor], torch.Tensor], torch.Tensor, torch.Tensor], torch.Tensor
+]
+"""A regulariser added to D's loss: ``penalty(D, x_real, x_fake) -> scalar``."""
+
+
+def r1(gamma: float = 1.0) -> Penalty:
+    """The R1 penalty as a ``Penalty`` for ``train.fit``: (gamma / 2) E_x ||grad_x D(x)||^2 on reals."""
+    if not gamma >= 0:
+        raise ValueError(f"gamma must be >= 0, got {gamma!r}")
+
+    def penalty(D: Callable[[torch.Tensor], torch.Tensor], x_real: torch.Tensor,
+                x_fake: torch.Tensor) -> torch.Tensor:  # fmt: skip
+        return r1_penalty(D, x_real, gamma)
+
+    return penalty
+
+
+def wgan_gp(lam: float = 10.0) -> Penalty:
+    """WGAN-GP's penalty (Gulrajani et al. 2017) as a ``Penalty``: lam E[(||grad D(x_hat)|| - 1)^2].
+
+    x_hat = e x_real + (1 - e) x_fake with e ~ U(0, 1) per sample (drawn from torch's global
+    generator, which ``train.seed_everything`` seeds). lam = 10 in the paper.
+    """
+    if not lam >= 0:
+        raise ValueError(f"lam must be >= 0, got {lam!r}")
+
+    def penalty(D: Callable[[torch.Tensor], torch.Tensor], x_real: torch.Tensor,
+                x_fake: torch.Tensor) -> torch.Tensor:  # fmt: skip
+        if x_real.shape != x_fake.shape:
+            raise ValueError(
+                f"WGAN-GP interpolates real and fake batches of one shape, got "
+                f"{tuple(x_real.shape)} and {tuple(x_fake.shape)}"
+            )
+        e = torch.rand(x_real.shape[0], *([1] * (x_real.dim() - 1)), device=x_real.device)
+        x_hat = e * x_real.detach() + (1 - e) * x_fake.detach()
+        return gradient_penalty(D, x_hat, weight=2 * lam)  # (weight / 2)(...)^2 = lam (...)^2
+
+    return penalty
+
+
 GAN_LOSSES: dict[str, tuple[DLoss, GLoss]] = {
     "saturating": (d_loss_minimax, g_loss_saturating),
     "nonsaturating": (d_loss_minimax, g_loss_nonsaturating),
+    "wasserstein": (d_loss_wasserstein, g_loss_wasserstein),
 }
 """Loss name -> (D loss, G loss). "saturating" is the minimax game of the 2014 paper as
-written; "nonsaturating" is the variant the same paper recommends in practice."""
+written; "nonsaturating" is the variant the same paper recommends in practice;
+"wasserstein" is WGAN's, which needs a Lipschitz critic (train it with ``wgan_gp``)."""
 
 
 def get_losses(name: str) -> tuple[DLoss, GLoss]:

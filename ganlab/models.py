@@ -95,3 +95,75 @@ class MLPDiscriminator(nn.Module):
     def prob_real(self, x: torch.Tensor) -> torch.Tensor:
         """D(x) = sigmoid(score), shape (B,)."""
         return torch.sigmoid(self(x))
+
+
+class PackedDiscriminator(nn.Module):
+    """PacGAN (Lin et al. 2018): D judges ``pack`` samples at once, concatenated.
+
+    x (B, dim) -> B / pack groups of ``pack`` consecutive samples -> (B / pack, pack * dim)
+    -> an MLP -> one score per group, shape (B / pack,). A group is all real or all fake,
+    so a generator that repeats itself is easy to spot: a pack of near-identical samples
+    looks nothing like a pack of independent real ones. B must be a multiple of ``pack``.
+    """
+
+    def __init__(
+        self,
+        in_dim: int = 2,
+        pack: int = 2,
+        width: int = 64,
+        depth: int = 3,
+        activation: str = "relu",
+    ) -> None:
+        super().__init__()
+        self.in_dim = positive_int("in_dim", in_dim)
+        self.pack = positive_int("pack", pack)
+        self.net = mlp(in_dim * pack, 1, width, depth, activation)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batch_of_vectors("x (the discriminator's input)", x, self.in_dim)
+        if x.shape[0] % self.pack:
+            raise ValueError(
+                f"PacGAN needs a batch that is a multiple of pack = {self.pack}, "
+                f"got {x.shape[0]} samples"
+            )
+        return self.net(x.reshape(-1, self.pack * self.in_dim)).squeeze(1)  # (B / pack,)
+
+
+class MinibatchStd(nn.Module):
+    """Append the batch's mean standard deviation as one more feature (Karras et al. 2018).
+
+    h (B, F) -> (B, F + 1) with the extra column s = mean_f std_b(h[b, f]) for every row.
+    A collapsed batch has a small s, so D can tell it from a real batch of the same size.
+    """
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        if h.shape[0] < 2:
+            raise ValueError(
+                f"minibatch standard deviation needs a batch of >= 2, got {h.shape[0]}"
+            )
+        s = h.std(dim=0, unbiased=False).mean()
+        return torch.cat([h, s.expand(h.shape[0], 1)], dim=1)
+
+
+class MinibatchStdDiscriminator(nn.Module):
+    """An MLP discriminator whose last layer also sees the batch's spread (``MinibatchStd``).
+
+    x (B, in_dim) -> hidden features (B, width) -> + 1 minibatch-std column -> score (B,).
+    D must see real and fake batches separately (``train.d_step`` does) for s to mean anything.
+    """
+
+    def __init__(
+        self,
+        in_dim: int = 2,
+        width: int = 64,
+        depth: int = 3,
+        activation: str = "relu",
+    ) -> None:
+        super().__init__()
+        self.in_dim = positive_int("in_dim", in_dim)
+        hidden = mlp(in_dim, width, width, depth, activation)[:-1]  # drop mlp's output layer
+        self.net = nn.Sequential(*hidden, MinibatchStd(), nn.Linear(width + 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batch_of_vectors("x (the discriminator's input)", x, self.in_dim)
+        return self.net(x).squeeze(1)  # (B,)

@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from ganlab._checks import as_generator, positive_float, positive_int
-from ganlab.losses import DLoss, GLoss, d_loss_minimax, get_losses
+from ganlab.losses import DLoss, GLoss, Penalty, d_loss_minimax, get_losses
 
 
 class Sampler(Protocol):
@@ -159,12 +159,15 @@ def d_step(
     z: torch.Tensor,
     opt_D: torch.optim.Optimizer,
     d_loss: DLoss = d_loss_minimax,
+    penalty: Penalty | None = None,
 ) -> dict[str, float]:
-    """One D update: descend d_loss(D(x_real), D(G(z))) with G's output detached."""
+    """One D update: descend d_loss(D(x_real), D(G(z))) (+ penalty(D, x_real, G(z))), G detached."""
     with torch.no_grad():
         x_fake = G(z)  # G is not updated here, so build no graph through it
     d_real, d_fake = D(x_real), D(x_fake)
     loss_D = d_loss(d_real, d_fake)
+    if penalty is not None:
+        loss_D = loss_D + penalty(D, x_real, x_fake)
     opt_D.zero_grad(set_to_none=True)
     loss_D.backward()
     norm = grad_norm(D)
@@ -202,6 +205,54 @@ def g_step(
     return {"loss_G": loss_G.item(), "grad_norm_G": norm}
 
 
+def unrolled_parameters(
+    G: nn.Module,
+    D: nn.Module,
+    batches: Sequence[tuple[torch.Tensor, torch.Tensor]],
+    d_loss: DLoss,
+    lr: float,
+) -> dict[str, torch.Tensor]:
+    """D's parameters after len(batches) SGD steps on d_loss, differentiable with respect to G.
+
+    theta_{i+1} = theta_i - lr grad_theta d_loss(D_theta_i(x_i), D_theta_i(G(z_i))), from
+    theta_0 = D's current weights (detached): the look-ahead of unrolled GANs (Metz et al.
+    2017). The graph keeps how each step depends on G's samples, so a G loss computed with
+    the result sees how D would react to G's move. D itself is not changed.
+    """
+    from torch.func import functional_call
+
+    params = {name: p.detach().requires_grad_(True) for name, p in D.named_parameters()}
+    for x_real, z in batches:
+        x_fake = G(z)  # with G's graph: the unrolled D depends on G through these samples
+        loss = d_loss(functional_call(D, params, (x_real,)), functional_call(D, params, (x_fake,)))
+        grads = torch.autograd.grad(loss, list(params.values()), create_graph=True)
+        params = {name: p - lr * g for (name, p), g in zip(params.items(), grads, strict=True)}
+    return params
+
+
+def g_step_unrolled(
+    G: nn.Module,
+    D: nn.Module,
+    z: torch.Tensor,
+    opt_G: torch.optim.Optimizer,
+    g_loss: GLoss,
+    d_loss: DLoss,
+    batches: Sequence[tuple[torch.Tensor, torch.Tensor]],
+    lr: float,
+) -> dict[str, float]:
+    """One G update of an unrolled GAN: descend g_loss(D_k(G(z))), D_k = ``unrolled_parameters``."""
+    from torch.func import functional_call
+
+    params = unrolled_parameters(G, D, batches, d_loss, lr)
+    loss_G = g_loss(functional_call(D, params, (G(z),)))
+    opt_G.zero_grad(set_to_none=True)
+    loss_G.backward()
+    norm = grad_norm(G)
+    if torch.isfinite(loss_G):
+        opt_G.step()
+    return {"loss_G": loss_G.item(), "grad_norm_G": norm}
+
+
 def _check_finite(step: int, stats: dict[str, float], name: str, history: History) -> None:
     if not math.isfinite(stats[name]):
         raise TrainingDiverged(step, name, stats[name], history)
@@ -220,6 +271,9 @@ def fit(
     lr_G: float = 1e-3,
     betas: tuple[float, float] = ADAM_BETAS,
     real_label: float = 1.0,
+    penalty: Penalty | None = None,
+    unroll_steps: int = 0,
+    unroll_lr: float = 0.05,
     opt_D: torch.optim.Optimizer | None = None,
     opt_G: torch.optim.Optimizer | None = None,
     seed: int | torch.Generator | None = 0,
@@ -232,8 +286,12 @@ def fit(
 
     Args:
         data: a toy from ``ganlab.data`` (anything with ``sample``) or a tensor of samples.
-        loss: a key of ``ganlab.losses.GAN_LOSSES`` ("nonsaturating" or "saturating").
+        loss: a key of ``ganlab.losses.GAN_LOSSES``: "nonsaturating", "saturating" or
+            "wasserstein" (with ``penalty=losses.wgan_gp()`` for WGAN-GP).
         real_label: 0.9 for one-sided label smoothing of D's real targets.
+        penalty: a regulariser added to D's loss, e.g. ``losses.r1(gamma)``, ``losses.wgan_gp()``.
+        unroll_steps: k > 0 trains G against D unrolled k SGD steps of size ``unroll_lr``
+            (``g_step_unrolled``; Metz et al. 2017); the real D still takes ``d_steps`` steps.
         opt_D, opt_G: optimisers to continue with; by default Adam(lr, betas).
         seed: seeds the real batches and the noise (models are initialised by the caller).
         callback: ``f(step, history, G, D)`` called every ``every`` steps and at the end.
@@ -251,6 +309,9 @@ def fit(
     positive_float("lr_D", lr_D)
     positive_float("lr_G", lr_G)
     d_loss, g_loss = get_losses(loss)
+    if isinstance(unroll_steps, bool) or not isinstance(unroll_steps, int) or unroll_steps < 0:
+        raise ValueError(f"unroll_steps must be an integer >= 0, got {unroll_steps!r}")
+    positive_float("unroll_lr", unroll_lr)
     if not 0.0 <= real_label <= 1.0:
         raise ValueError(f"real_label must lie in [0, 1], got {real_label!r}")
     if real_label != 1.0:
@@ -274,10 +335,18 @@ def fit(
         for _ in range(d_steps):
             x_real = sample_real(data, batch_size, generator, device)
             z = sample_noise(G, batch_size, generator, device)
-            d_stats = d_step(G, D, x_real, z, opt_D, d_loss)
+            d_stats = d_step(G, D, x_real, z, opt_D, d_loss, penalty)
             _check_finite(step, d_stats, "loss_D", history)
         z = sample_noise(G, batch_size, generator, device)
-        g_stats = g_step(G, D, z, opt_G, g_loss)
+        if unroll_steps:
+            batches = [
+                (sample_real(data, batch_size, generator, device),
+                 sample_noise(G, batch_size, generator, device))
+                for _ in range(unroll_steps)
+            ]  # fmt: skip
+            g_stats = g_step_unrolled(G, D, z, opt_G, g_loss, d_loss, batches, unroll_lr)
+        else:
+            g_stats = g_step(G, D, z, opt_G, g_loss)
         _check_finite(step, g_stats, "loss_G", history)
         history.append(step, d_stats, g_stats)
         if callbacks and (step % every == 0 or step == first + steps - 1):

@@ -179,3 +179,40 @@ def test_after_the_head_start_the_saturating_loss_stalls_and_the_other_learns(de
 def test_early_generator_gradient_is_over_100_times_larger_without_saturation(default_pair):
     sat, nonsat = default_pair["saturating"], default_pair["nonsaturating"]
     assert nonsat.early_grad_norm() > 100 * sat.early_grad_norm() > 0
+
+
+# ----------------------------------------------------------------------------- remedies
+
+
+def test_build_players_gives_the_same_generator_for_every_remedy():
+    from ganlab import data, models
+
+    ring = data.ring()
+    weights = []
+    for name in experiments.REMEDIES:
+        G, D, kwargs = experiments.build_players(ring, name, width=16, seed=4)
+        weights.append(next(G.parameters()).detach().clone())
+        assert isinstance(G, models.MLPGenerator)
+    assert all(torch.equal(w, weights[0]) for w in weights)
+    assert isinstance(experiments.build_players(ring, "PacGAN2")[1], models.PackedDiscriminator)
+    assert experiments.build_players(ring, "unrolled 5")[2]["unroll_steps"] == 5
+    with pytest.raises(ValueError, match="unknown remedy 'magic'"):
+        experiments.build_players(ring, "magic")
+
+
+def test_build_players_returns_a_fresh_copy_of_the_fit_keywords():
+    from ganlab import data
+
+    _, _, kwargs = experiments.build_players(data.ring(), "WGAN-GP")
+    kwargs.pop("loss")
+    assert experiments.REMEDIES["WGAN-GP"].fit_kwargs["loss"] == "wasserstein"
+
+
+def test_remedy_run_measures_coverage_every_few_steps():
+    from ganlab import data
+
+    G, steps, coverage = experiments.remedy_run(data.ring(), "vanilla", steps=20, every=10,
+                                                 batch_size=32, n_eval=100)  # fmt: skip
+    assert steps == [10, 20]
+    assert [c.n_modes for c in coverage] == [8, 8]
+    assert sum(int(c.counts.sum()) for c in coverage) <= 200

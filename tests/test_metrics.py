@@ -221,3 +221,61 @@ def test_wasserstein_1d_non_float_input_raises():
         metrics.wasserstein_1d(torch.zeros(3), torch.zeros(3, dtype=torch.int64))
     with pytest.raises(TypeError, match="x must be a floating-point tensor"):
         metrics.wasserstein_1d([0.0, 1.0], torch.zeros(2))
+
+
+# ----------------------------------------------------------------------------- grid, count vs KL
+
+GRID = data.grid()  # 25 modes on {-4, -2, 0, 2, 4}^2, std 0.05
+
+
+def test_grid_samples_on_all_25_centres_capture_25_modes_with_kl_0():
+    cov = metrics.mode_coverage(GRID.centers.repeat(4, 1), GRID)
+    assert (cov.modes, cov.n_modes) == (25, 25)
+    assert cov.hq_fraction == 1.0
+    assert torch.equal(cov.counts, torch.full((25,), 4))
+    assert_close(cov.reverse_kl, 0.0, rtol=0, atol=1e-12)
+
+
+def test_grid_samples_in_one_mode_give_kl_log_25():
+    cov = metrics.mode_coverage(GRID.centers[17].repeat(30, 1), GRID)
+    assert (cov.modes, cov.hq_fraction) == (1, 1.0)
+    assert cov.counts[17] == 30 and int(cov.counts.sum()) == 30
+    assert_close(cov.reverse_kl, math.log(25))
+
+
+def test_grid_samples_between_the_modes_capture_nothing():
+    """Cell centres (odd coordinates) are sqrt(2) = 28 std from the 4 nearest modes."""
+    odd = torch.tensor([-3.0, -1.0, 1.0, 3.0])
+    cov = metrics.mode_coverage(torch.cartesian_prod(odd, odd), GRID)
+    assert (cov.modes, cov.hq_fraction) == (0, 0.0)
+    assert cov.counts.tolist() == [0] * 25
+    assert cov.reverse_kl == math.inf
+
+
+def test_grid_threshold_boundary_at_every_mode():
+    """2.9 std from each centre is high quality, 3.1 std is not (std 0.05 here, not 0.02)."""
+    k = torch.arange(25).repeat(4)
+    angle = 2 * math.pi * torch.rand(len(k), generator=torch.Generator().manual_seed(1))
+    unit = torch.stack([torch.cos(angle), torch.sin(angle)], dim=1)
+    inside = metrics.mode_coverage(GRID.centers[k] + 2.9 * 0.05 * unit, GRID)
+    outside = metrics.mode_coverage(GRID.centers[k] + 3.1 * 0.05 * unit, GRID)
+    assert (inside.modes, inside.hq_fraction) == (25, 1.0)
+    assert torch.equal(inside.counts, torch.full((25,), 4))
+    assert (outside.modes, outside.hq_fraction) == (0, 0.0)
+
+
+@pytest.mark.parametrize("name", ["ring", "grid"])
+def test_all_modes_captured_yet_a_large_kl_when_one_mode_dominates(name):
+    """One sample per mode plus 20 K on mode 0: 'K/K modes' like a perfect generator, but
+    q_0 = (20 K + 1) / (21 K) and KL(q || u) = q_0 log(K q_0) + (K - 1) q log(K q), q = 1/(21 K)."""
+    toy = data.toy(name)
+    K = toy.n_modes
+    samples = torch.cat([toy.centers, toy.centers[0].repeat(20 * K, 1)])
+    cov = metrics.mode_coverage(samples, toy)
+    balanced = metrics.mode_coverage(toy.centers, toy)
+    assert cov.modes == balanced.modes == K  # the count cannot tell them apart
+    assert cov.hq_fraction == 1.0
+    q0, q = (20 * K + 1) / (21 * K), 1 / (21 * K)
+    assert_close(cov.reverse_kl, q0 * math.log(K * q0) + (K - 1) * q * math.log(K * q))
+    assert cov.reverse_kl > 0.75 * math.log(K)  # close to the one-mode value log K
+    assert_close(balanced.reverse_kl, 0.0, rtol=0, atol=1e-12)

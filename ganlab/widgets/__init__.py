@@ -4,6 +4,9 @@
   static fallback for the rendered book.
 - ``SaturationExplorer`` (chapter 2): the generator losses and their gradients at a chosen
   D(G(z)), and a button that re-runs the controlled saturation experiment.
+- ``ModeCollapseLab`` (chapter 3): a 2-D toy, a remedy from ``experiments.REMEDIES``, training
+  a few hundred steps per click, samples and per-mode histogram; ``mode_collapse_animation`` is
+  its static fallback.
 - ``DiracGAN`` (chapter 2): trajectories of the Dirac-GAN for a chosen loss, update scheme,
   step size and regulariser; ``dirac_animation`` is its static fallback.
 
@@ -13,6 +16,7 @@ imported only when a widget's controls are built, so ``import ganlab`` works wit
 
 from ganlab.widgets._common import _encode, _playing_trait
 from ganlab.widgets.dirac import DEFAULT_ANIMATION, REGULARIZERS, DiracGAN, dirac_animation
+from ganlab.widgets.mode_collapse import ModeCollapseLab, mode_collapse_animation
 from ganlab.widgets.playground import (
     CONTROLS,
     OPTIMIZERS,
@@ -29,6 +33,8 @@ __all__ = [
     "WIDTHS",
     "DEFAULT_ANIMATION",
     "DiracGAN",
+    "ModeCollapseLab",
+    "mode_collapse_animation",
     "dirac_animation",
     "Playground",
     "REGULARIZERS",

@@ -43,6 +43,9 @@ from ganlab.widgets._common import (
 
 OPTIMIZERS = train.OPTIMIZERS  # re-exported: the widget offers the same optimisers
 
+LOSSES = ("saturating", "nonsaturating")
+"""The generator losses the playground offers (a WGAN critic needs a penalty it lacks)."""
+
 WIDTHS = (8, 16, 32, 64, 128)
 """Hidden-layer widths offered by the widget's width picker."""
 
@@ -115,7 +118,7 @@ class Playground:
             (depth 3, batch 128) and, with Adam at 1e-3, they cover all 8 modes of the
             ring within 2,000 steps for seeds 0-4 (``bench/playground.py --learn``).
         lr_D, lr_G: learning rates. d_steps: k, the D updates per G update.
-        loss: a key of ``ganlab.losses.GAN_LOSSES``. optimizer: a key of ``OPTIMIZERS``.
+        loss: one of ``LOSSES``. optimizer: a key of ``OPTIMIZERS``.
         steps_per_frame: full updates between two pictures while the widget plays.
         resolution: pixels per side of the heatmap. n_samples: points drawn per picture.
         n_arrows: generated samples that carry a gradient arrow.
@@ -328,7 +331,8 @@ class Playground:
         if name in ("lr_D", "lr_G"):
             return positive_float(name, value)
         if name == "loss":
-            losses.get_losses(value)  # raises "unknown loss kind ..."
+            if value not in LOSSES:
+                raise ValueError(f"unknown loss kind {value!r}; expected one of {LOSSES}")
             return value
         if name == "optimizer":
             if not isinstance(value, str) or value.lower() not in OPTIMIZERS:
@@ -729,9 +733,7 @@ class Playground:
             "optimizer": _make(
                 W.Dropdown, options=list(OPTIMIZERS), value=self.optimizer, description="optimizer"
             ),
-            "loss": _make(
-                W.Dropdown, options=list(losses.GAN_LOSSES), value=self.loss, description="G loss"
-            ),
+            "loss": _make(W.Dropdown, options=list(LOSSES), value=self.loss, description="G loss"),
             "d_steps": _make(
                 W.IntSlider,
                 value=self.d_steps,

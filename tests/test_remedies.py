@@ -1,0 +1,531 @@
+"""Mode-collapse remedies: PacGAN, minibatch std, R1 / WGAN-GP penalties, unrolled GANs."""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+
+import pytest
+import torch
+from conftest import BATCH, WIDTH
+from torch.testing import assert_close
+
+from ganlab import data, losses, models, train
+
+RING = data.ring()
+F64 = torch.float64
+
+
+def noise(n: int, seed: int, dim: int = 2) -> torch.Tensor:
+    return torch.randn(n, dim, generator=torch.Generator().manual_seed(seed))
+
+
+def params(module: torch.nn.Module) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in module.parameters()]
+
+
+def assert_params_equal(module: torch.nn.Module, expected: list[torch.Tensor]) -> None:
+    actual = list(module.parameters())
+    assert len(actual) == len(expected)
+    for p, q in zip(actual, expected, strict=True):
+        assert torch.equal(p.detach(), q)
+
+
+def mlp_by_hand(x: torch.Tensor, weights: list[torch.Tensor]) -> torch.Tensor:
+    """An MLPDiscriminator's forward from its flat parameter list [W0, b0, W1, b1, ...]."""
+    pairs = list(zip(weights[::2], weights[1::2], strict=True))
+    h = x
+    for i, (W, b) in enumerate(pairs):
+        h = h @ W.T + b
+        if i < len(pairs) - 1:
+            h = torch.relu(h)
+    return h.squeeze(1)
+
+
+# ----------------------------------------------------------------------------- PacGAN
+
+
+@pytest.mark.parametrize("pack", [1, 2, 4])
+def test_packed_discriminator_scores_consecutive_samples_concatenated(pack):
+    """Row i of the packed input is cat(x[i*pack], ..., x[i*pack + pack - 1])."""
+    train.seed_everything(0)
+    D = models.PackedDiscriminator(in_dim=2, pack=pack, width=WIDTH, depth=2)
+    x = RING.sample(8 * pack, seed=1)
+    packed = torch.cat([x[j::pack] for j in range(pack)], dim=1)  # (8, pack * 2)
+    scores = D(x)
+    assert scores.shape == (8,)
+    assert D.net[0].in_features == 2 * pack
+    assert_close(scores, D.net(packed).squeeze(1))
+
+
+def test_packed_discriminator_depends_on_the_order_within_a_pack():
+    """Swapping two samples of one pack changes that pack's score (they are concatenated,
+    not pooled), and only that one."""
+    train.seed_everything(0)
+    D = models.PackedDiscriminator(pack=2, width=WIDTH, depth=2)
+    x = RING.sample(6, seed=2)
+    swapped = x[[1, 0, 2, 3, 4, 5]]
+    a, b = D(x), D(swapped)
+    assert not torch.allclose(a[0], b[0])
+    assert torch.equal(a[1:], b[1:])
+
+
+@pytest.mark.parametrize(("pack", "n"), [(2, 7), (4, 10), (3, 1)])
+def test_packed_discriminator_rejects_a_batch_not_a_multiple_of_pack(pack, n):
+    D = models.PackedDiscriminator(pack=pack, width=WIDTH, depth=1)
+    with pytest.raises(ValueError, match=rf"pack = {pack}, got {n} samples"):
+        D(torch.zeros(n, 2))
+
+
+def test_packed_discriminator_checks_its_arguments():
+    with pytest.raises(ValueError, match="pack must be a positive integer, got 0"):
+        models.PackedDiscriminator(pack=0)
+    with pytest.raises(ValueError, match=r"shape \(B, 2\), got \(4, 3\)"):
+        models.PackedDiscriminator(pack=2, width=WIDTH, depth=1)(torch.zeros(4, 3))
+
+
+def test_packed_discriminator_backward_reaches_every_parameter():
+    train.seed_everything(0)
+    D = models.PackedDiscriminator(pack=4, width=WIDTH, depth=2)
+    D(RING.sample(BATCH, seed=3)).sum().backward()
+    for name, p in D.named_parameters():
+        assert p.grad is not None, name
+        assert bool(torch.isfinite(p.grad).all()) and float(p.grad.abs().sum()) > 0, name
+
+
+# ----------------------------------------------------------------------------- minibatch std
+
+
+def spread_by_hand(h: torch.Tensor) -> torch.Tensor:
+    """mean_f sqrt(mean_b (h[b, f] - mean_b h[:, f])^2): the biased std, averaged over features."""
+    centred = h - h.mean(dim=0, keepdim=True)
+    return centred.pow(2).mean(dim=0).sqrt().mean()
+
+
+def test_minibatch_std_appends_the_mean_biased_std_on_every_row():
+    h = torch.randn(5, 3, generator=torch.Generator().manual_seed(0), dtype=F64)
+    out = models.MinibatchStd()(h)
+    assert out.shape == (5, 4)
+    assert torch.equal(out[:, :3], h)
+    assert_close(out[:, 3], spread_by_hand(h).expand(5))
+    # by hand on a tiny case: columns (0, 2) and (1, 1) -> stds 1 and 0 -> mean 0.5
+    tiny = models.MinibatchStd()(torch.tensor([[0.0, 1.0], [2.0, 1.0]]))
+    assert tiny[:, 2].tolist() == [0.5, 0.5]
+
+
+def test_minibatch_std_of_identical_rows_is_zero_with_a_finite_gradient():
+    """A collapsed batch gives s = 0; the gradient at std = 0 must not be NaN (that would
+    poison D exactly when G has collapsed)."""
+    h = torch.tensor([[0.3, -1.2, 2.0]]).repeat(6, 1).requires_grad_(True)
+    out = models.MinibatchStd()(h)
+    assert out[:, 3].tolist() == [0.0] * 6
+    (grad,) = torch.autograd.grad(out.sum(), h)
+    assert bool(torch.isfinite(grad).all())
+
+
+def test_minibatch_std_gradient_is_that_of_the_formula():
+    h = torch.randn(4, 3, generator=torch.Generator().manual_seed(1), dtype=F64)
+    h.requires_grad_(True)
+    (grad,) = torch.autograd.grad(models.MinibatchStd()(h)[:, 3].sum(), h)
+    (expected,) = torch.autograd.grad(4 * spread_by_hand(h), h)
+    assert_close(grad, expected)
+    assert float(grad.abs().sum()) > 0
+    assert torch.autograd.gradcheck(models.MinibatchStd(), (h,))
+
+
+@pytest.mark.parametrize("n", [0, 1])
+def test_minibatch_std_needs_two_samples(n):
+    with pytest.raises(ValueError, match=f"batch of >= 2, got {n}"):
+        models.MinibatchStd()(torch.zeros(n, 3))
+
+
+@pytest.mark.parametrize("depth", [1, 3])
+def test_minibatch_std_discriminator_is_hidden_then_std_column_then_linear(depth):
+    """D(x) = last(cat(hidden(x), s(hidden(x)))), last a Linear(width + 1, 1)."""
+    train.seed_everything(0)
+    D = models.MinibatchStdDiscriminator(width=WIDTH, depth=depth)
+    last = D.net[-1]
+    assert isinstance(last, torch.nn.Linear)
+    assert (last.in_features, last.out_features) == (WIDTH + 1, 1)
+    assert isinstance(D.net[-2], models.MinibatchStd)
+    x = RING.sample(10, seed=4)
+    scores = D(x)
+    assert scores.shape == (10,)
+    h = D.net[:-2](x)
+    assert h.shape == (10, WIDTH)
+    s = spread_by_hand(h)
+    assert_close(scores, h @ last.weight[0, :WIDTH] + s * last.weight[0, WIDTH] + last.bias)
+
+
+def test_minibatch_std_discriminator_scores_a_sample_by_its_batch():
+    """The same row gets another score in a collapsed batch than in a spread one."""
+    train.seed_everything(0)
+    D = models.MinibatchStdDiscriminator(width=WIDTH, depth=2)
+    spread = RING.sample(16, seed=5)
+    collapsed = spread[:1].repeat(16, 1)
+    a, b = D(spread), D(collapsed)
+    assert (b == b[0]).all()
+    assert abs((a[0] - b[0]).item()) > 1e-4
+    # a plain MLP discriminator scores each row alone: same score in both batches
+    plain = models.MLPDiscriminator(width=WIDTH, depth=2)
+    assert_close(plain(spread)[0], plain(collapsed)[0])
+
+
+def test_minibatch_std_discriminator_backward_is_finite_on_a_collapsed_batch():
+    train.seed_everything(0)
+    D = models.MinibatchStdDiscriminator(width=WIDTH, depth=2)
+    D(torch.tensor([[1.0, 2.0]]).repeat(8, 1)).sum().backward()
+    D(RING.sample(8, seed=6)).sum().backward()
+    for name, p in D.named_parameters():
+        assert p.grad is not None, name
+        assert bool(torch.isfinite(p.grad).all()), name
+
+
+# ----------------------------------------------------------------------------- penalties
+
+
+def linear_critic(w: list[float], b: float = 0.3) -> torch.nn.Linear:
+    """D(x) = w . x + b, float64 (a (B, 1) output; the penalties sum the scores)."""
+    D = torch.nn.Linear(len(w), 1).to(F64)
+    with torch.no_grad():
+        D.weight.copy_(torch.tensor([w], dtype=F64))
+        D.bias.fill_(b)
+    return D
+
+
+def batch(n: int, dim: int, seed: int) -> torch.Tensor:
+    return torch.randn(n, dim, generator=torch.Generator().manual_seed(seed), dtype=F64)
+
+
+def test_r1_factory_is_r1_penalty_on_the_reals():
+    train.seed_everything(0)
+    D = models.MLPDiscriminator(width=WIDTH, depth=2).to(F64)
+    x_real, x_fake = batch(12, 2, 0), batch(12, 2, 1)
+    value = losses.r1(2.5)(D, x_real, x_fake)
+    assert_close(value, losses.r1_penalty(D, x_real, 2.5))
+    assert value.item() > 0
+    assert not torch.allclose(value, losses.r1_penalty(D, x_fake, 2.5))  # reals, not fakes
+
+
+@pytest.mark.parametrize(("lam", "seed"), [(10.0, 0), (10.0, 1), (0.5, 2)])
+def test_wgan_gp_of_a_linear_critic_is_lam_norm_w_minus_1_squared(lam, seed):
+    """grad_x D = w at every interpolate: lam (||w|| - 1)^2 = lam * 16 for w = (3, -4)."""
+    D = linear_critic([3.0, -4.0])
+    train.seed_everything(seed)
+    value = losses.wgan_gp(lam)(D, batch(8, 2, seed), batch(8, 2, seed + 10))
+    assert_close(value, torch.tensor(lam * 16.0, dtype=F64))
+
+
+def test_wgan_gp_interpolates_per_sample_with_the_global_rng():
+    """D = ||x||^2 / 2 (grad_x D = x): lam mean_i (||e_i x_i + (1 - e_i) y_i|| - 1)^2,
+    e_i ~ U(0, 1) from torch's global generator; seeded, the value is reproducible."""
+    quad = lambda v: 0.5 * v.pow(2).sum(1)  # noqa: E731
+    x_real, x_fake = batch(6, 2, 3), batch(6, 2, 4)
+    torch.manual_seed(7)
+    value = losses.wgan_gp(3.0)(quad, x_real, x_fake)
+    torch.manual_seed(7)
+    e = torch.rand(6, 1)
+    x_hat = e * x_real + (1 - e) * x_fake
+    assert_close(value, 3.0 * (x_hat.norm(dim=1) - 1).pow(2).mean())
+    torch.manual_seed(7)
+    assert_close(losses.wgan_gp(3.0)(quad, x_real, x_fake), value)
+    # the ends of the segment give other values: it is not evaluated at the reals or fakes
+    for end in (x_real, x_fake):
+        assert not torch.allclose(value, 3.0 * (end.norm(dim=1) - 1).pow(2).mean())
+    # when real and fake coincide every interpolate is that point, whatever e is
+    assert_close(
+        losses.wgan_gp(3.0)(quad, x_real, x_real.clone()),
+        3.0 * (x_real.norm(dim=1) - 1).pow(2).mean(),
+    )
+
+
+def test_wgan_gp_trains_the_critic_weights():
+    """For the linear critic: d/dw lam (||w|| - 1)^2 = 2 lam (1 - 1/||w||) w."""
+    D = linear_critic([3.0, -4.0])
+    losses.wgan_gp(10.0)(D, batch(5, 2, 0), batch(5, 2, 1)).backward()
+    assert_close(D.weight.grad, 2 * 10.0 * (1 - 1 / 5) * torch.tensor([[3.0, -4.0]], dtype=F64))
+
+
+def test_wgan_gp_rejects_batches_of_different_shapes():
+    D = linear_critic([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"one shape, got \(4, 2\) and \(5, 2\)"):
+        losses.wgan_gp()(D, batch(4, 2, 0), batch(5, 2, 1))
+
+
+@pytest.mark.parametrize("bad", [-1.0, -1e-9, float("nan")])
+def test_penalty_factories_reject_negative_or_nan_weights(bad):
+    with pytest.raises(ValueError, match=re.escape(f"gamma must be >= 0, got {bad!r}")):
+        losses.r1(bad)
+    with pytest.raises(ValueError, match=re.escape(f"lam must be >= 0, got {bad!r}")):
+        losses.wgan_gp(bad)
+
+
+def test_wasserstein_is_a_named_loss_pair():
+    pair = (losses.d_loss_wasserstein, losses.g_loss_wasserstein)
+    assert losses.GAN_LOSSES["wasserstein"] == pair
+    assert losses.get_losses("wasserstein") == pair
+
+
+# ----------------------------------------------------------------------------- d_step penalty
+
+
+@pytest.mark.parametrize("penalty", [losses.r1(3.0), losses.wgan_gp(2.0)], ids=["r1", "wgan_gp"])
+def test_d_step_adds_the_penalty_to_loss_and_gradient(make_models, penalty):
+    """With SGD: loss_D = d_loss + penalty, theta <- theta - lr grad(d_loss + penalty)."""
+    G, D = make_models()
+    D_plain, D_ref = copy.deepcopy(D), copy.deepcopy(D)
+    x_real, z = RING.sample(BATCH, seed=1), noise(BATCH, 2)
+    x_fake = G(z).detach()
+    torch.manual_seed(11)  # the WGAN-GP interpolation draws from the global generator
+    pen = penalty(D_ref, x_real, x_fake)
+    total = losses.d_loss_minimax(D_ref(x_real), D_ref(x_fake)) + pen
+    grads = torch.autograd.grad(total, list(D_ref.parameters()))
+
+    plain = train.d_step(G, D_plain, x_real, z, torch.optim.SGD(D_plain.parameters(), lr=0.1))
+    torch.manual_seed(11)
+    stats = train.d_step(G, D, x_real, z, torch.optim.SGD(D.parameters(), lr=0.1), penalty=penalty)
+
+    assert pen.item() > 1e-3
+    assert_close(stats["loss_D"], plain["loss_D"] + pen.item())
+    assert_close(stats["loss_D"], total.item())
+    assert (stats["d_real"], stats["d_fake"]) == (plain["d_real"], plain["d_fake"])
+    assert_close(stats["grad_norm_D"], torch.sqrt(sum(g.pow(2).sum() for g in grads)).item())
+    for p, p0, g in zip(D.parameters(), D_ref.parameters(), grads, strict=True):
+        assert_close(p.detach(), p0.detach() - 0.1 * g)
+
+
+def test_fit_passes_the_penalty_to_every_d_step(make_models):
+    """Step 1 of fit draws the same first batch with or without a penalty: the loss_D
+    values differ by the R1 penalty of the initial D on that batch."""
+    G, D = make_models()
+    G2, D2 = copy.deepcopy(G), copy.deepcopy(D)
+    x_real = RING.sample(BATCH, seed=torch.Generator().manual_seed(0))
+    expected = losses.r1_penalty(copy.deepcopy(D), x_real, 5.0).item()
+    quiet = {"batch_size": BATCH, "progress": False, "seed": 0}
+    plain = train.fit(G, D, RING, steps=1, **quiet)
+    with_r1 = train.fit(G2, D2, RING, steps=1, penalty=losses.r1(5.0), **quiet)
+    assert expected > 1e-4
+    assert_close(with_r1.loss_D[0], plain.loss_D[0] + expected)
+
+
+# ----------------------------------------------------------------------------- unrolling
+
+
+def unroll_batches(k: int, seed: int = 20) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    return [(RING.sample(BATCH, seed=seed + 2 * i), noise(BATCH, seed + 2 * i + 1))
+            for i in range(k)]  # fmt: skip
+
+
+def test_one_unrolled_step_is_theta_minus_lr_grad(make_models):
+    G, D = make_models()
+    D_before = params(D)
+    [(x_real, z)] = batches = unroll_batches(1)
+    D_ref = copy.deepcopy(D)
+    loss = losses.d_loss_minimax(D_ref(x_real), D_ref(G(z)))
+    grads = torch.autograd.grad(loss, list(D_ref.parameters()))
+
+    unrolled = train.unrolled_parameters(G, D, batches, losses.d_loss_minimax, lr=0.3)
+
+    names = [name for name, _ in D.named_parameters()]
+    assert list(unrolled) == names
+    for name, p0, g in zip(names, D_ref.parameters(), grads, strict=True):
+        assert_close(unrolled[name].detach(), p0.detach() - 0.3 * g)
+    assert_params_equal(D, D_before)  # D itself is not stepped
+    assert all(p.grad is None for p in D.parameters())
+
+
+@pytest.mark.parametrize("d_loss", [losses.d_loss_minimax, losses.d_loss_wasserstein])
+def test_k_unrolled_steps_are_k_sgd_steps_on_a_copy_of_D(make_models, d_loss):
+    G, D = make_models()
+    batches = unroll_batches(3)
+    D_ref = copy.deepcopy(D)
+    sgd = torch.optim.SGD(D_ref.parameters(), lr=0.05)
+    for x_real, z in batches:
+        sgd.zero_grad()
+        d_loss(D_ref(x_real), D_ref(G(z).detach())).backward()
+        sgd.step()
+
+    unrolled = train.unrolled_parameters(G, D, batches, d_loss, lr=0.05)
+
+    for name, p in D_ref.named_parameters():
+        assert_close(unrolled[name].detach(), p.detach())
+    # it did move (under the Wasserstein loss the last bias cancels out and stays put)
+    moved = [unrolled[name] - q for name, q in D.named_parameters()]
+    assert max(float(d.detach().abs().max()) for d in moved) > 1e-4
+
+
+def test_unrolled_parameters_depend_on_G_only_when_k_is_positive(make_models):
+    G, D = make_models()
+    weight = G.net[0].weight
+    unrolled = train.unrolled_parameters(G, D, unroll_batches(2), losses.d_loss_minimax, 0.1)
+    out = sum(p.pow(2).sum() for p in unrolled.values())
+    (grad,) = torch.autograd.grad(out, weight)
+    assert float(grad.abs().sum()) > 0
+
+    none = train.unrolled_parameters(G, D, [], losses.d_loss_minimax, 0.1)
+    for (name, p), q in zip(none.items(), D.parameters(), strict=True):
+        assert torch.equal(p.detach(), q.detach()), name
+    out = sum(p.pow(2).sum() for p in none.values())
+    assert torch.autograd.grad(out, weight, allow_unused=True) == (None,)
+
+
+def test_g_step_unrolled_gradient_by_hand(make_models):
+    """k = 1: theta_1(phi) = theta - lr grad_theta L_D(theta, G_phi); G descends
+    g_loss(D_theta_1(G_phi(z))), differentiated through theta_1 (D written out by hand)."""
+    G, D = make_models()
+    G_ref = copy.deepcopy(G)
+    D_before = params(D)
+    [(x_real, z_u)] = batches = unroll_batches(1)
+    z = noise(BATCH, 5)
+    theta = [p.detach().requires_grad_(True) for p in D.parameters()]
+    loss_D = losses.d_loss_minimax(mlp_by_hand(x_real, theta), mlp_by_hand(G_ref(z_u), theta))
+    grads = torch.autograd.grad(loss_D, theta, create_graph=True)
+    theta_1 = [t - 0.5 * g for t, g in zip(theta, grads, strict=True)]
+    loss_G = losses.g_loss_nonsaturating(mlp_by_hand(G_ref(z), theta_1))
+    g_grads = torch.autograd.grad(loss_G, list(G_ref.parameters()))
+    for p in D.parameters():
+        p.grad = torch.ones_like(p)
+
+    stats = train.g_step_unrolled(
+        G, D, z, torch.optim.SGD(G.parameters(), lr=0.1), losses.g_loss_nonsaturating,
+        losses.d_loss_minimax, batches, 0.5,
+    )  # fmt: skip
+
+    assert_close(stats["loss_G"], loss_G.item())
+    assert_close(stats["grad_norm_G"], torch.sqrt(sum(g.pow(2).sum() for g in g_grads)).item())
+    for p, p0, g in zip(G.parameters(), G_ref.parameters(), g_grads, strict=True):
+        assert_close(p.detach(), p0.detach() - 0.1 * g)
+    assert_params_equal(D, D_before)  # only G moves; D's gradients are left alone
+    for p in D.parameters():
+        assert torch.equal(p.grad, torch.ones_like(p))
+
+
+def test_g_step_unrolled_is_g_step_with_no_batches_and_differs_with_some(make_models):
+    G, D = make_models()
+    G0, G1 = copy.deepcopy(G), copy.deepcopy(G)
+    z = noise(BATCH, 6)
+    args = (losses.g_loss_nonsaturating, losses.d_loss_minimax)
+
+    plain = train.g_step(G, D, z, torch.optim.SGD(G.parameters(), lr=0.1), args[0])
+    zero = train.g_step_unrolled(G0, D, z, torch.optim.SGD(G0.parameters(), lr=0.1), *args, [], 0.5)
+    one = train.g_step_unrolled(
+        G1, D, z, torch.optim.SGD(G1.parameters(), lr=0.1), *args, unroll_batches(1), 0.5
+    )
+
+    assert_close(zero["loss_G"], plain["loss_G"])
+    assert_close(zero["grad_norm_G"], plain["grad_norm_G"])
+    for p, q in zip(G0.parameters(), G.parameters(), strict=True):
+        assert_close(p, q)
+    assert abs(one["grad_norm_G"] - plain["grad_norm_G"]) > 1e-6
+    moved = [p - q for p, q in zip(G1.parameters(), G.parameters(), strict=True)]
+    assert max(float(d.detach().abs().max()) for d in moved) > 1e-6
+
+
+def test_fit_step_with_unrolling_is_d_step_then_g_step_unrolled(make_models):
+    """Draw order: (x_real, z) for D, z for G, then k (x_real, z) look-ahead batches;
+    unroll_lr reaches the look-ahead."""
+    G, D = make_models()
+    G_ref, D_ref = copy.deepcopy(G), copy.deepcopy(D)
+    history = train.fit(
+        G, D, RING, steps=1, unroll_steps=2, unroll_lr=0.3, batch_size=BATCH, progress=False
+    )
+
+    generator = torch.Generator().manual_seed(0)
+    adam = {"lr": 1e-3, "betas": (0.5, 0.999)}
+    opt_D = torch.optim.Adam(D_ref.parameters(), **adam)
+    opt_G = torch.optim.Adam(G_ref.parameters(), **adam)
+    x_real = RING.sample(BATCH, seed=generator)
+    d_stats = train.d_step(G_ref, D_ref, x_real, torch.randn(BATCH, 2, generator=generator), opt_D)
+    z = torch.randn(BATCH, 2, generator=generator)
+    batches = [(RING.sample(BATCH, seed=generator), torch.randn(BATCH, 2, generator=generator))
+               for _ in range(2)]  # fmt: skip
+    g_stats = train.g_step_unrolled(
+        G_ref, D_ref, z, opt_G, losses.g_loss_nonsaturating, losses.d_loss_minimax, batches, 0.3
+    )
+
+    assert_close(history.loss_D[0], d_stats["loss_D"])
+    assert_close(history.loss_G[0], g_stats["loss_G"])
+    assert_close(history.grad_norm_G[0], g_stats["grad_norm_G"])
+    for p, q in zip(G.parameters(), G_ref.parameters(), strict=True):
+        assert_close(p, q)
+    for p, q in zip(D.parameters(), D_ref.parameters(), strict=True):
+        assert_close(p, q)
+
+
+@pytest.mark.parametrize("k", [-1, True, 1.0, 2.5, "2"])
+def test_fit_rejects_bad_unroll_steps(make_models, k):
+    G, D = make_models()
+    with pytest.raises(
+        ValueError, match=re.escape(f"unroll_steps must be an integer >= 0, got {k!r}")
+    ):
+        train.fit(G, D, RING, steps=1, unroll_steps=k, progress=False)
+
+
+@pytest.mark.parametrize("lr", [0, 0.0, -0.1, float("inf"), float("nan")])
+def test_fit_rejects_bad_unroll_lr(make_models, lr):
+    G, D = make_models()
+    before = params(D)
+    with pytest.raises(ValueError, match="unroll_lr must be a positive"):
+        train.fit(G, D, RING, steps=1, unroll_steps=1, unroll_lr=lr, progress=False)
+    assert_params_equal(D, before)  # checked before any step
+
+
+# ----------------------------------------------------------------------------- short runs
+
+
+def build(kind: str, seed: int) -> tuple[torch.nn.Module, torch.nn.Module]:
+    train.seed_everything(seed)
+    G = models.MLPGenerator(width=WIDTH, depth=2)
+    if kind.startswith("pack"):
+        D = models.PackedDiscriminator(pack=int(kind[4:]), width=WIDTH, depth=2)
+    elif kind == "mbstd":
+        D = models.MinibatchStdDiscriminator(width=WIDTH, depth=2)
+    else:
+        D = models.MLPDiscriminator(width=WIDTH, depth=2)
+    return G, D
+
+
+REMEDIES = {
+    "vanilla": ("mlp", {}),
+    "pack2": ("pack2", {}),
+    "pack4": ("pack4", {}),
+    "mbstd": ("mbstd", {}),
+    "wgan_gp": ("mlp", {"loss": "wasserstein", "penalty": losses.wgan_gp(), "d_steps": 2}),
+    "r1": ("mlp", {"penalty": losses.r1(1.0)}),
+    "unrolled": ("mlp", {"unroll_steps": 2}),
+}
+
+
+def run(name: str, seed: int) -> tuple[train.History, list[torch.Tensor]]:
+    kind, options = REMEDIES[name]
+    G, D = build(kind, seed)
+    history = train.fit(G, D, RING, steps=20, batch_size=64, seed=seed, progress=False, **options)
+    return history, params(G) + params(D)
+
+
+@pytest.mark.parametrize("name", list(REMEDIES))
+def test_short_run_is_finite_complete_and_deterministic(name):
+    history, weights = run(name, seed=3)
+    assert history.step == list(range(1, 21))
+    for column, values in history.as_dict().items():
+        assert len(values) == 20, column
+        assert all(math.isfinite(v) for v in values), column
+    assert all(bool(torch.isfinite(w).all()) for w in weights)
+    assert max(history.grad_norm_G) > 0 and max(history.grad_norm_D) > 0
+
+    again, weights_again = run(name, seed=3)
+    assert again.as_dict() == history.as_dict()
+    assert all(torch.equal(a, b) for a, b in zip(weights, weights_again, strict=True))
+
+
+def test_the_remedies_change_the_training_run():
+    """Each option reaches training: the first-step losses differ from the vanilla run's."""
+    first = {name: run(name, seed=3)[0] for name in ("vanilla", "r1", "unrolled", "pack2")}
+    vanilla = first.pop("vanilla")
+    for name, history in first.items():
+        assert history.as_dict() != vanilla.as_dict(), name
+    # R1 adds a positive term to loss_D; unrolling changes only the G loss at step 1
+    assert first["r1"].loss_D[0] > vanilla.loss_D[0]
+    assert first["unrolled"].loss_D[0] == vanilla.loss_D[0]
+    assert first["unrolled"].loss_G[0] != vanilla.loss_G[0]
