@@ -8,6 +8,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.axes import Axes
+from matplotlib.ticker import NullLocator
 from torch import nn
 
 from ganlab.data import GaussianMixture
@@ -361,6 +362,9 @@ def saturation_curves(
     ax_loss.set_ylabel("generator loss")
     ax_loss.legend(fontsize=7)
     ax_grad.set_yscale("log")
+    for ax in axes:  # no minor ticks on the log axes: they cost most of a redraw
+        ax.xaxis.set_minor_locator(NullLocator())
+    ax_grad.yaxis.set_minor_locator(NullLocator())
     ax_grad.set_ylabel("|d loss / d score|")
     ax_grad.legend(fontsize=7)
     return ax_loss, ax_grad
