@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test book browser colab timing notebooks lint clean
+.PHONY: install test book browser slides colab timing notebooks lint clean
 
 # A fresh virtual environment with the pinned tools and ganlab (editable).
 $(STAMP): requirements.txt pyproject.toml
@@ -29,6 +29,36 @@ book: $(STAMP)
 # chromium). The nbval options in pyproject's addopts do not apply here, hence -o addopts=.
 browser: $(STAMP)
 	$(BIN)/python -m pytest tests_browser -o addopts="" -p no:cacheprovider
+
+# Each chapter as a reveal.js deck, _build/slides/<chapter>.slides.html, from the cells' slide
+# metadata (slides/annotate.py sets it). Offline: reveal.js, require.js and jQuery are vendored in
+# slides/vendor, MathJax 3 is copied from the pinned sphinx-mathjax-offline package; the folder is
+# self-contained. Matplotlib's animations link font-awesome 4 from a CDN for their buttons: the link
+# is pointed at the vendored copy. Tagged cells are dropped as in the book (remove-cell,
+# hide-input, remove-output).
+SLIDES := _build/slides
+slides: $(STAMP)
+	rm -rf $(SLIDES) && mkdir -p $(SLIDES)/mathjax/output/chtml/fonts $(SLIDES)/mathjax/input/tex
+	cp -r slides/vendor/. $(SLIDES)/
+	mj=$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/sphinx-mathjax-offline/static/mathjax && \
+	cp $$mj/tex-chtml.js $(SLIDES)/mathjax/ && \
+	cp -r $$mj/output/chtml/fonts/woff-v2 $(SLIDES)/mathjax/output/chtml/fonts/ && \
+	cp -r $$mj/input/tex/extensions $(SLIDES)/mathjax/input/tex/
+	$(BIN)/jupyter nbconvert --to slides --output-dir $(SLIDES) \
+	  --template-file slides/ganlab_reveal.html.j2 \
+	  --SlidesExporter.reveal_url_prefix=reveal.js \
+	  --SlidesExporter.reveal_theme=white \
+	  --SlidesExporter.reveal_scroll=True \
+	  --SlidesExporter.require_js_url=require.js \
+	  --SlidesExporter.jquery_url=jquery.min.js \
+	  --SlidesExporter.mathjax_url=mathjax/tex-chtml.js \
+	  --SlidesExporter.font_awesome_url= \
+	  --TagRemovePreprocessor.enabled=True \
+	  --TagRemovePreprocessor.remove_cell_tags=remove-cell \
+	  --TagRemovePreprocessor.remove_input_tags=hide-input \
+	  --TagRemovePreprocessor.remove_all_outputs_tags=remove-output \
+	  book/*.ipynb
+	sed -i 's|https://maxcdn.bootstrapcdn.com/font-awesome/4.4.0/css/font-awesome.min.css|font-awesome/css/font-awesome.min.css|g' $(SLIDES)/*.slides.html
 
 # Colab, simulated: a fresh venv with only what Colab preinstalls, the ganlab wheel installed
 # as a chapter's first cell does (nothing else may change), every chapter run from a temp dir.

@@ -1,0 +1,183 @@
+"""The lecture decks (`make slides` -> `_build/slides/<chapter>.slides.html`) in a real browser.
+
+Each chapter's deck must work offline: its HTML names no remote script or stylesheet, and opened
+in the system Chromium with every request leaving 127.0.0.1 aborted, reveal.js starts, the deck
+has its slides, MathJax typesets the chapter's math, nothing logs an error, and the right arrow
+key moves to the next slide. Run with `make browser` after `make slides`; missing decks skip
+these tests (fail with GANLAB_REQUIRE_BROWSER=1, as in .ci/run).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import re
+import threading
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from conftest import REPORT_KEY, PageLog, Report, _QuietHandler, _unavailable, _watch
+
+ROOT = Path(__file__).resolve().parents[1]
+SLIDES = ROOT / "_build" / "slides"
+CHAPTERS = sorted(p.stem for p in (ROOT / "book").glob("*.ipynb"))
+DOLLAR_MATH = re.compile(r"\$[^$\n]+\$")
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+
+def deck_path(chapter: str) -> Path:
+    path = SLIDES / f"{chapter}.slides.html"
+    if not path.exists():
+        _unavailable(f"no deck {path}: run `make slides` first")
+    return path
+
+
+def shown_markdown(chapter: str) -> str:
+    """The markdown the deck shows: cells not skipped (notes included, they are typeset too)."""
+    nb = json.loads((ROOT / "book" / f"{chapter}.ipynb").read_text())
+    return "\n".join(
+        "".join(c["source"])
+        for c in nb["cells"]
+        if c["cell_type"] == "markdown"
+        and c["metadata"].get("slideshow", {}).get("slide_type") != "skip"
+    )
+
+
+class _Resources(HTMLParser):
+    """Every script src, link href and module import of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "script":
+            self._in_script = True
+            if a.get("src"):
+                self.urls.append(a["src"])
+        elif tag == "link" and a.get("href"):
+            self.urls.append(a["href"])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script:  # import ... from 'https://...'  /  import('https://...')
+            self.urls += re.findall(r"""\bimport\b[^'"]*['"]((?:https?:)?//[^'"]+)['"]""", data)
+
+
+def is_remote(url: str) -> bool:
+    parts = urlsplit(url)
+    return (parts.scheme in {"http", "https"} or url.startswith("//")) and (
+        parts.hostname not in LOCAL_HOSTS
+    )
+
+
+@pytest.mark.parametrize("deck", CHAPTERS)
+def test_deck_references_no_remote_script_or_stylesheet(deck):
+    """Parsed HTML: no <script src>, <link href> or module import leaves 127.0.0.1."""
+    parser = _Resources()
+    parser.feed(deck_path(deck).read_text())
+    assert parser.urls, f"{deck}: the deck loads no script at all?"
+    remote = [u for u in parser.urls if is_remote(u)]
+    assert remote == [], f"{deck}: remote scripts or stylesheets {remote}"
+
+
+# ---------------------------------------------------------------- the decks in Chromium
+
+
+@pytest.fixture(scope="module")
+def deck_site():
+    """`_build/slides` served on a free port of 127.0.0.1; yields the base URL."""
+    if not SLIDES.is_dir():
+        _unavailable(f"no decks at {SLIDES}: run `make slides` first")
+    handler = functools.partial(_QuietHandler, directory=str(SLIDES))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def open_deck(deck_site, browser, screenshot, request):
+    """open_deck(chapter) -> (page, log): the deck loaded offline, reveal.js and MathJax ready."""
+    report = request.config.stash.setdefault(REPORT_KEY, Report())
+    cache: dict[str, tuple] = {}
+    contexts = []
+
+    def _open(chapter: str):
+        if chapter not in cache:
+            deck_path(chapter)
+            context = browser.new_context(viewport={"width": 1280, "height": 800})
+            contexts.append(context)
+            context.set_default_timeout(30_000)
+            page = context.new_page()
+            log = PageLog(base=deck_site)
+            report.logs.append((f"slides/{chapter}.slides.html", log))
+            _watch(page, log)
+            page.goto(f"{deck_site}{chapter}.slides.html", wait_until="load")
+            page.wait_for_selector(".reveal.ready", state="attached")
+            page.evaluate(
+                """async () => {
+                    for (let i = 0; i < 200 && !(window.MathJax && MathJax.startup
+                                                 && MathJax.startup.promise); i++)
+                        await new Promise(r => setTimeout(r, 50));
+                    if (window.MathJax && MathJax.startup) await MathJax.startup.promise;
+                }"""
+            )
+            page.wait_for_load_state("networkidle")
+            screenshot(page, f"slides_{chapter}")
+            cache[chapter] = (page, log)
+        return cache[chapter]
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
+@pytest.mark.parametrize("deck", CHAPTERS)
+def test_deck_starts_offline_with_its_slides_and_math(open_deck, deck):
+    """reveal.js is ready, > 3 slides, math typeset, no error, no request left 127.0.0.1."""
+    page, log = open_deck(deck)
+    info = page.evaluate(
+        """() => ({
+            ready: !!document.querySelector('.reveal.ready'),
+            slides: document.querySelectorAll('.reveal .slides > section').length,
+            math: document.querySelectorAll('mjx-container').length,
+            mathErrors: document.querySelectorAll('mjx-merror').length,
+        })"""
+    )
+    assert info["ready"], f"{deck}: reveal.js did not start"
+    assert info["slides"] > 3, f"{deck}: only {info['slides']} slides"
+    if DOLLAR_MATH.search(shown_markdown(deck)):
+        assert info["math"] > 0, f"{deck}: the deck has $ math, MathJax typeset none"
+    assert info["mathErrors"] == 0, f"{deck}: {info['mathErrors']} TeX errors"
+    assert log.remote == [], f"{deck}: the deck asked the network for {log.remote}"
+    assert log.bad_local == [], f"{deck}: local requests that failed {log.bad_local}"
+    assert log.page_errors == [], f"{deck}: uncaught errors {log.page_errors}"
+    assert log.console_errors == [], f"{deck}: console errors {log.console_errors}"
+
+
+@pytest.mark.parametrize("deck", CHAPTERS)
+def test_right_arrow_moves_to_the_next_slide(open_deck, deck):
+    """The deck reacts to the keyboard: each right arrow shows the next fragment of the slide
+    (the URL's #/h/v/f changes) and, once they are all shown, the next horizontal slide."""
+    page, log = open_deck(deck)
+    present = """() => [...document.querySelectorAll('.reveal .slides > section')]
+                        .findIndex(s => s.classList.contains('present'))"""
+    assert page.evaluate(present) == 0, f"{deck}: the deck does not open on its first slide"
+    for _ in range(30):
+        before = page.evaluate("() => location.hash")
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"() => location.hash !== {before!r}", timeout=5_000)
+        if page.evaluate(present) == 1:
+            break
+    assert page.evaluate(present) == 1, f"{deck}: 30 right arrows did not reach slide 2"
+    assert log.page_errors == [], f"{deck}: uncaught errors {log.page_errors}"
