@@ -117,7 +117,7 @@ def open_deck(deck_site, browser, screenshot, request):
             deck_path(chapter)
             context = browser.new_context(viewport={"width": 1280, "height": 800})
             contexts.append(context)
-            context.set_default_timeout(30_000)
+            context.set_default_timeout(60_000)
             page = context.new_page()
             log = PageLog(base=deck_site)
             report.logs.append((f"slides/{chapter}.slides.html", log))
@@ -132,7 +132,12 @@ def open_deck(deck_site, browser, screenshot, request):
                     if (window.MathJax && MathJax.startup) await MathJax.startup.promise;
                 }"""
             )
-            page.wait_for_load_state("networkidle")
+            from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+            try:  # a 2 MB deck may keep fetching fonts for a while; the checks below decide
+                page.wait_for_load_state("networkidle", timeout=15_000)
+            except PlaywrightTimeoutError:
+                pass
             screenshot(page, f"slides_{chapter}")
             cache[chapter] = (page, log)
         return cache[chapter]
