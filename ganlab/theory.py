@@ -22,7 +22,7 @@ import math
 
 import torch
 
-from ganlab._checks import batch_of_vectors, positive_float
+from ganlab._checks import batch_of_vectors, positive_float, positive_int
 from ganlab.data import GaussianMixture
 
 # gaussian_kde builds (chunk, n, d) differences; this bounds one chunk to ~32 MB in float64.
@@ -361,8 +361,6 @@ def dirac_trajectory(
 
     Returns a float64 tensor of shape (steps + 1, 2): the start, then one row per step.
     """
-    from ganlab._checks import positive_int
-
     if scheme not in DIRAC_SCHEMES:
         raise ValueError(f"unknown update scheme {scheme!r}; expected one of {DIRAC_SCHEMES}")
     h = positive_float("step_size", step_size)

@@ -58,3 +58,32 @@ def make_models():
         return G, D
 
     return _make
+
+
+# ----------------------------------------------------------------------------- shared helpers
+
+
+def params(module: torch.nn.Module) -> list[torch.Tensor]:
+    """Detached copies of a module's parameters, to compare after a step."""
+    return [p.detach().clone() for p in module.parameters()]
+
+
+def assert_params_equal(module: torch.nn.Module, expected: list[torch.Tensor]) -> None:
+    actual = list(module.parameters())
+    assert len(actual) == len(expected)
+    for p, q in zip(actual, expected, strict=True):
+        assert torch.equal(p.detach(), q)
+
+
+def linear_critic(w: list[float], b: float = 0.3) -> torch.nn.Linear:
+    """D(x) = w . x + b, float64: grad_x D = w at every x (a (B, 1) output)."""
+    D = torch.nn.Linear(len(w), 1).to(torch.float64)
+    with torch.no_grad():
+        D.weight.copy_(torch.tensor([w], dtype=torch.float64))
+        D.bias.fill_(b)
+    return D
+
+
+def batch(n: int, dim: int, seed: int) -> torch.Tensor:
+    """n seeded standard-normal float64 vectors of size dim."""
+    return torch.randn(n, dim, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)

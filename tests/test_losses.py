@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import batch, linear_critic
 from torch.testing import assert_close
 
 from ganlab import losses
@@ -405,19 +406,6 @@ def test_wasserstein_losses_check_their_scores():
 
 
 # ----------------------------------------------------------------------------- R1 and WGAN-GP
-
-
-def linear_critic(w: list[float], b: float = 0.3) -> torch.nn.Linear:
-    """D(x) = w . x + b, float64: grad_x D = w at every x."""
-    D = torch.nn.Linear(len(w), 1).to(F64)
-    with torch.no_grad():
-        D.weight.copy_(torch.tensor([w], dtype=F64))
-        D.bias.fill_(b)
-    return D
-
-
-def batch(n: int, dim: int, seed: int) -> torch.Tensor:
-    return torch.randn(n, dim, generator=torch.Generator().manual_seed(seed), dtype=F64)
 
 
 @pytest.mark.parametrize("gamma", [0.5, 1.0, 10.0])

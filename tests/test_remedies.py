@@ -8,7 +8,7 @@ import re
 
 import pytest
 import torch
-from conftest import BATCH, WIDTH
+from conftest import BATCH, WIDTH, assert_params_equal, batch, linear_critic, params
 from torch.testing import assert_close
 
 from ganlab import data, losses, models, train
@@ -19,17 +19,6 @@ F64 = torch.float64
 
 def noise(n: int, seed: int, dim: int = 2) -> torch.Tensor:
     return torch.randn(n, dim, generator=torch.Generator().manual_seed(seed))
-
-
-def params(module: torch.nn.Module) -> list[torch.Tensor]:
-    return [p.detach().clone() for p in module.parameters()]
-
-
-def assert_params_equal(module: torch.nn.Module, expected: list[torch.Tensor]) -> None:
-    actual = list(module.parameters())
-    assert len(actual) == len(expected)
-    for p, q in zip(actual, expected, strict=True):
-        assert torch.equal(p.detach(), q)
 
 
 def mlp_by_hand(x: torch.Tensor, weights: list[torch.Tensor]) -> torch.Tensor:
@@ -183,19 +172,6 @@ def test_minibatch_std_discriminator_backward_is_finite_on_a_collapsed_batch():
 
 
 # ----------------------------------------------------------------------------- penalties
-
-
-def linear_critic(w: list[float], b: float = 0.3) -> torch.nn.Linear:
-    """D(x) = w . x + b, float64 (a (B, 1) output; the penalties sum the scores)."""
-    D = torch.nn.Linear(len(w), 1).to(F64)
-    with torch.no_grad():
-        D.weight.copy_(torch.tensor([w], dtype=F64))
-        D.bias.fill_(b)
-    return D
-
-
-def batch(n: int, dim: int, seed: int) -> torch.Tensor:
-    return torch.randn(n, dim, generator=torch.Generator().manual_seed(seed), dtype=F64)
 
 
 def test_r1_factory_is_r1_penalty_on_the_reals():

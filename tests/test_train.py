@@ -12,7 +12,7 @@ import re
 import numpy as np
 import pytest
 import torch
-from conftest import BATCH
+from conftest import BATCH, assert_params_equal, params
 from torch.testing import assert_close
 
 from ganlab import data, losses, models, train
@@ -20,17 +20,6 @@ from ganlab import data, losses, models, train
 RING = data.ring()
 ADAM = {"lr": 1e-3, "betas": (0.5, 0.999)}  # fit's default optimiser settings
 QUIET = {"batch_size": BATCH, "progress": False}
-
-
-def params(module: torch.nn.Module) -> list[torch.Tensor]:
-    return [p.detach().clone() for p in module.parameters()]
-
-
-def assert_params_equal(module: torch.nn.Module, expected: list[torch.Tensor]) -> None:
-    actual = list(module.parameters())
-    assert len(actual) == len(expected)
-    for p, q in zip(actual, expected, strict=True):
-        assert torch.equal(p.detach(), q)
 
 
 class CountingSampler:

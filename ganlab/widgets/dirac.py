@@ -9,8 +9,9 @@ import numpy as np
 import torch
 
 from ganlab import plot, theory
+from ganlab._checks import positive_float, positive_int
 from ganlab.widgets._app import App
-from ganlab.widgets._common import _Figure
+from ganlab.widgets._common import _Figure, frames_to_jshtml
 
 CONTROLS = ("loss", "scheme", "step_size", "steps", "regularizer", "strength", "start")
 """The names ``DiracGAN.set`` accepts."""
@@ -153,9 +154,6 @@ def dirac_animation(
     ``to_jshtml`` (JPEG frames, stable element ids); show it with ``IPython.display.HTML``.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    from ganlab._checks import positive_float, positive_int
-    from ganlab.widgets._common import frames_to_jshtml
 
     configurations = DEFAULT_ANIMATION if configurations is None else configurations
     positive_int("steps", steps)
