@@ -27,6 +27,7 @@ from ganlab.train import (
     History,
     d_step,
     fit,
+    g_step,
     sample_noise,
     sample_real,
     seed_everything,
@@ -156,15 +157,18 @@ REMEDIES: dict[str, Remedy] = {
                "Goodfellow et al. 2014 (non-saturating loss)"),
         Remedy("PacGAN2", lambda dim, w: PackedDiscriminator(dim, pack=2, width=w), {},
                "Lin et al. 2018: D judges 2 samples at once"),
+        Remedy("PacGAN4", lambda dim, w: PackedDiscriminator(dim, pack=4, width=w), {},
+               "Lin et al. 2018: D judges 4 samples at once"),
         Remedy("minibatch std", lambda dim, w: MinibatchStdDiscriminator(dim, width=w), {},
                "Karras et al. 2018: D sees the batch's standard deviation"),
         Remedy("unrolled 5", lambda dim, w: MLPDiscriminator(dim, width=w),
-               {"unroll_steps": 5, "unroll_lr": 0.05},
-               "Metz et al. 2017: G trains against D unrolled 5 steps"),
+               {"unroll_steps": 5, "lr_D": 1e-4},
+               "Metz et al. 2017: G trains against D unrolled 5 Adam steps; D slower (lr 1e-4)"),
         Remedy("WGAN-GP", lambda dim, w: MLPDiscriminator(dim, width=w),
-               {"loss": "wasserstein", "penalty": wgan_gp(10.0), "d_steps": 5,
-                "betas": (0.5, 0.9)},
-               "Gulrajani et al. 2017: Wasserstein critic with gradient penalty, 5 critic steps"),
+               {"loss": "wasserstein", "penalty": wgan_gp(0.1), "d_steps": 5,
+                "lr_D": 1e-4, "lr_G": 1e-4, "betas": (0.5, 0.9)},
+               "Gulrajani et al. 2017: Wasserstein critic, gradient penalty (lambda 0.1, their "
+               "toy setting), 5 critic steps, Adam(1e-4, betas (0.5, 0.9))"),
     ]
 }  # fmt: skip
 """Name -> Remedy; "vanilla" is the baseline every remedy is compared with."""
@@ -185,6 +189,18 @@ def build_players(
     return G, D, dict(REMEDIES[remedy].fit_kwargs)
 
 
+@dataclass
+class RemedyRun:
+    """A remedy's run: G, D, and every ``every`` steps G's ``mode_coverage`` and a few samples."""
+
+    remedy: str
+    G: torch.nn.Module = field(repr=False)
+    D: torch.nn.Module = field(repr=False)
+    steps: list[int] = field(default_factory=list)
+    coverage: list[ModeCoverage] = field(default_factory=list)
+    samples: list[torch.Tensor] = field(default_factory=list, repr=False)
+
+
 def remedy_run(
     dist: GaussianMixture,
     remedy: str = "vanilla",
@@ -195,16 +211,109 @@ def remedy_run(
     batch_size: int = 256,
     every: int = 100,
     n_eval: int = 2500,
-) -> tuple[torch.nn.Module, list[int], list[ModeCoverage]]:
-    """Train ``remedy`` on ``dist``; return G and its ``mode_coverage`` every ``every`` steps."""
+    n_keep: int = 500,
+    **overrides: object,
+) -> RemedyRun:
+    """Train ``remedy`` on ``dist``; every ``every`` steps (and at step 0) measure
+    ``mode_coverage`` on ``n_eval`` samples from fixed latents and keep the first ``n_keep``.
+
+    ``overrides`` are ``train.fit`` keywords that replace the remedy's, e.g. ``lr_D=1e-4``.
+    """
+    positive_int("every", every)
     G, D, kwargs = build_players(dist, remedy, width, seed)
-    steps_seen: list[int] = []
-    coverage: list[ModeCoverage] = []
+    kwargs.update(overrides)
+    run = RemedyRun(remedy, G, D)
 
-    def measure(step: int, history: History, G: torch.nn.Module, D: torch.nn.Module) -> None:
-        steps_seen.append(step)
-        coverage.append(mode_coverage(G.sample(n_eval, seed=10_000 + seed), dist))
+    def measure(step: int, history: History | None, G: torch.nn.Module, D: torch.nn.Module) -> None:
+        with torch.no_grad():
+            samples = G.sample(n_eval, seed=10_000 + seed)
+        run.steps.append(step)
+        run.coverage.append(mode_coverage(samples, dist))
+        run.samples.append(samples[:n_keep].cpu())
 
+    measure(0, None, G, D)
     fit(G, D, dist, steps, batch_size=batch_size, seed=seed, callback=measure, every=every,
         progress=False, **kwargs)  # type: ignore[arg-type]  # fmt: skip
-    return G, steps_seen, coverage
+    return run
+
+
+@dataclass
+class FrozenRun:
+    """G trained alone against a frozen D: its samples and how close they sit to D's argmax."""
+
+    D: torch.nn.Module = field(repr=False)
+    argmax: torch.Tensor  # (2,): the highest D(x) on a grid over the plane
+    steps: list[int] = field(default_factory=list)
+    samples: list[torch.Tensor] = field(default_factory=list, repr=False)
+    near_argmax: list[float] = field(default_factory=list)  # fraction within ``radius``
+    spread: list[float] = field(default_factory=list)  # sqrt(trace Cov) of the samples
+    mean_d: list[float] = field(default_factory=list)  # mean D(G(z)) = sigmoid(score)
+
+
+def frozen_d_run(
+    dist: GaussianMixture,
+    pre_steps: int = 500,
+    g_steps: int = 2000,
+    *,
+    lr_G: float = 5e-3,
+    seed: int = 0,
+    width: int = 64,
+    batch_size: int = 256,
+    every: int = 250,
+    radius: float = 0.3,
+    n_eval: int = 2000,
+) -> FrozenRun:
+    """A vanilla GAN trained ``pre_steps``, then D frozen and G trained ``g_steps`` alone.
+
+    G's best response to a fixed D maximises E_z[log D(G(z))]: every sample wants to sit at
+    argmax_x D(x), so p_g tends to a point mass there (the seed of mode collapse). Gradient
+    steps reach the peak of D whose basin a sample starts in, so a D with several peaks
+    gives a few point masses instead of one.
+    """
+    from ganlab.losses import g_loss_nonsaturating
+    from ganlab.plot import _plane_grid, _plane_limit
+
+    positive_int("g_steps", g_steps)
+    positive_int("every", every)
+    G, D, _ = build_players(dist, "vanilla", width, seed)
+    if pre_steps:
+        fit(G, D, dist, pre_steps, batch_size=batch_size, seed=seed, progress=False)
+    for p in D.parameters():
+        p.requires_grad_(False)
+    plane = _plane_grid(_plane_limit(dist), 181)
+    with torch.no_grad():
+        argmax = plane[D(plane).reshape(-1).argmax()]
+    run = FrozenRun(D, argmax)
+    z_eval = torch.randn(n_eval, G.latent_dim, generator=torch.Generator().manual_seed(10_000))
+
+    def measure(step: int) -> None:
+        with torch.no_grad():
+            x = G(z_eval)
+            run.mean_d.append(float(torch.sigmoid(D(x)).mean()))
+        run.steps.append(step)
+        run.samples.append(x[:500])
+        run.near_argmax.append(float(((x - argmax).norm(dim=1) <= radius).float().mean()))
+        run.spread.append(float(x.var(dim=0).sum().sqrt()))
+
+    opt_G = torch.optim.Adam(G.parameters(), lr=lr_G, betas=(0.5, 0.999))
+    generator = torch.Generator().manual_seed(seed)
+    measure(0)
+    for step in range(1, g_steps + 1):
+        g_step(G, D, sample_noise(G, batch_size, generator, torch.device("cpu")), opt_G,
+               g_loss_nonsaturating)  # fmt: skip
+        if step % every == 0 or step == g_steps:
+            measure(step)
+    return run
+
+
+def benchmark_results(name: str = "mode_collapse") -> tuple[str, dict[str, object]]:
+    """(Markdown, JSON) of a benchmark's committed results, shipped inside ganlab (so a chapter
+    opened in Colab shows them too); written by ``bench/<name>.py`` to ``ganlab/results/``."""
+    import json
+    from importlib.resources import files
+
+    folder = files("ganlab").joinpath("results")
+    markdown, data = folder.joinpath(f"{name}.md"), folder.joinpath(f"{name}.json")
+    if not markdown.is_file() or not data.is_file():
+        raise FileNotFoundError(f"no committed results {name!r} in {folder}; run bench/{name}.py")
+    return markdown.read_text(encoding="utf-8"), json.loads(data.read_text(encoding="utf-8"))

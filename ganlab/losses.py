@@ -175,6 +175,7 @@ def r1(gamma: float = 1.0) -> Penalty:
                 x_fake: torch.Tensor) -> torch.Tensor:  # fmt: skip
         return r1_penalty(D, x_real, gamma)
 
+    penalty.__name__ = penalty.__qualname__ = f"r1({gamma:g})"  # what a printout shows
     return penalty
 
 
@@ -198,6 +199,7 @@ def wgan_gp(lam: float = 10.0) -> Penalty:
         x_hat = e * x_real.detach() + (1 - e) * x_fake.detach()
         return gradient_penalty(D, x_hat, weight=2 * lam)  # (weight / 2)(...)^2 = lam (...)^2
 
+    penalty.__name__ = penalty.__qualname__ = f"wgan_gp({lam:g})"  # what a printout shows
     return penalty
 
 

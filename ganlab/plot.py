@@ -423,3 +423,46 @@ def dirac_field(
     if title:
         ax.set_title(title, fontsize=9)
     return ax
+
+
+# ----------------------------------------------------------------------------- mode collapse
+
+
+def snapshots(
+    dist: GaussianMixture,
+    steps: list[int],
+    samples: list[torch.Tensor],
+    axes: Any = None,
+    titles: list[str] | None = None,
+) -> Any:
+    """One ``samples_2d`` panel per snapshot (e.g. ``RemedyRun.steps`` and ``.samples``):
+    the generator's samples over the data, titled with the step. Returns the axes."""
+    if len(steps) != len(samples):
+        raise ValueError(
+            f"steps and samples must have the same length, got {len(steps)} and {len(samples)}"
+        )
+    if axes is None:
+        _, axes = plt.subplots(1, len(steps), figsize=(1.9 * len(steps), 2.2), layout="constrained")
+    x_real = dist.sample(1000, seed=0)
+    for i, (ax, step, x) in enumerate(zip(list(axes), steps, samples, strict=True)):
+        samples_2d(x_real, x, ax=ax, dist=dist)
+        ax.legend().set_visible(False)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(titles[i] if titles else f"step {step}", fontsize=8)
+    return axes
+
+
+def mode_mass(steps: list[int], coverage: list[Any], ax: Axes | None = None) -> Axes:
+    """Heatmap of the share of high-quality samples on each mode (rows) at each step (columns):
+    mass that moves from row to row over time is the generator hopping between modes."""
+    ax = _axes(ax, figsize=(6, 2.8))
+    counts = torch.stack([c.counts.to(torch.float64) for c in coverage], dim=1)  # (K, T)
+    share = counts / counts.sum(dim=0, keepdim=True).clamp(min=1)
+    image = ax.imshow(share.numpy(), aspect="auto", origin="lower", cmap="Purples", vmin=0,
+                      vmax=max(0.5, float(share.max())), interpolation="nearest")  # fmt: skip
+    ax.set_xticks(range(len(steps)), [str(s) for s in steps], fontsize=7)
+    ax.set_xlabel("step")
+    ax.set_ylabel("mode")
+    ax.figure.colorbar(image, ax=ax, label="share of HQ samples", fraction=0.046, pad=0.02)
+    return ax

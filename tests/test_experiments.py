@@ -208,11 +208,70 @@ def test_build_players_returns_a_fresh_copy_of_the_fit_keywords():
     assert experiments.REMEDIES["WGAN-GP"].fit_kwargs["loss"] == "wasserstein"
 
 
-def test_remedy_run_measures_coverage_every_few_steps():
+def test_remedy_run_measures_coverage_and_keeps_samples_every_few_steps():
     from ganlab import data
 
-    G, steps, coverage = experiments.remedy_run(data.ring(), "vanilla", steps=20, every=10,
-                                                 batch_size=32, n_eval=100)  # fmt: skip
-    assert steps == [10, 20]
-    assert [c.n_modes for c in coverage] == [8, 8]
-    assert sum(int(c.counts.sum()) for c in coverage) <= 200
+    run = experiments.remedy_run(data.ring(), "vanilla", steps=20, every=10, batch_size=32,
+                                 n_eval=100, n_keep=40)  # fmt: skip
+    assert run.remedy == "vanilla"
+    assert run.steps == [0, 10, 20]  # step 0: the untrained G
+    assert [c.n_modes for c in run.coverage] == [8, 8, 8]
+    assert [tuple(x.shape) for x in run.samples] == [(40, 2)] * 3
+    assert not torch.equal(run.samples[0], run.samples[-1])  # G moved
+    # the coverage is measured on the same latents every time: step 0 is the untrained G's
+    G0, _, _ = experiments.build_players(data.ring(), "vanilla", 64, 0)
+    assert_close(run.samples[0], G0.sample(100, seed=10_000)[:40])
+
+
+def test_remedy_run_overrides_reach_fit(monkeypatch):
+    from ganlab import data
+
+    seen = {}
+
+    def fake_fit(G, D, dist, steps, **kwargs):
+        seen.update(kwargs)
+
+    monkeypatch.setattr(experiments, "fit", fake_fit)
+    experiments.remedy_run(data.ring(), "unrolled 5", steps=1, n_eval=10, lr_D=3e-4)
+    assert seen["lr_D"] == 3e-4 and seen["unroll_steps"] == 5
+
+
+def test_frozen_d_run_leaves_D_alone_and_G_climbs_D():
+    from ganlab import data
+
+    ring = data.ring()
+    run = experiments.frozen_d_run(ring, pre_steps=30, g_steps=60, every=20, batch_size=64,
+                                   width=16, lr_G=1e-2, n_eval=300)  # fmt: skip
+    assert run.steps == [0, 20, 40, 60]
+    assert all(not p.requires_grad for p in run.D.parameters())
+    frozen = [p.clone() for p in run.D.parameters()]
+    assert run.argmax.shape == (2,)
+    # x* is D's highest point on the plane grid: no grid point scores higher
+    from ganlab.plot import _plane_grid, _plane_limit
+
+    with torch.no_grad():
+        scores = run.D(_plane_grid(_plane_limit(ring), 181)).reshape(-1)
+        assert float(run.D(run.argmax[None]).reshape(())) == pytest.approx(float(scores.max()))
+    assert run.mean_d[-1] > run.mean_d[0]  # G climbs the frozen D
+    assert all(0 <= v <= 1 for v in run.near_argmax)
+    assert len(run.spread) == len(run.samples) == 4
+    for p, q in zip(run.D.parameters(), frozen, strict=True):
+        assert torch.equal(p, q)
+
+
+def test_benchmark_results_ship_with_the_package():
+    markdown, results = experiments.benchmark_results("mode_collapse")
+    assert "## 2-D ring" in markdown and "## 2-D grid" in markdown
+    protocol = results["protocol"]
+    assert protocol["n_seeds"] >= 5
+    runs = results["runs"]
+    assert len(runs) == len(protocol["data"]) * len(protocol["methods"]) * protocol["n_seeds"]
+    with pytest.raises(FileNotFoundError, match="no committed results 'nothing'"):
+        experiments.benchmark_results("nothing")
+
+
+def test_penalties_print_their_settings():
+    from ganlab import losses
+
+    assert losses.wgan_gp(0.1).__name__ == "wgan_gp(0.1)"
+    assert losses.r1(2.0).__name__ == "r1(2)"

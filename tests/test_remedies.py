@@ -301,7 +301,9 @@ def test_one_unrolled_step_is_theta_minus_lr_grad(make_models):
     loss = losses.d_loss_minimax(D_ref(x_real), D_ref(G(z)))
     grads = torch.autograd.grad(loss, list(D_ref.parameters()))
 
-    unrolled = train.unrolled_parameters(G, D, batches, losses.d_loss_minimax, lr=0.3)
+    unrolled = train.unrolled_parameters(
+        G, D, batches, losses.d_loss_minimax, torch.optim.SGD(D.parameters(), lr=0.3)
+    )
 
     names = [name for name, _ in D.named_parameters()]
     assert list(unrolled) == names
@@ -322,7 +324,9 @@ def test_k_unrolled_steps_are_k_sgd_steps_on_a_copy_of_D(make_models, d_loss):
         d_loss(D_ref(x_real), D_ref(G(z).detach())).backward()
         sgd.step()
 
-    unrolled = train.unrolled_parameters(G, D, batches, d_loss, lr=0.05)
+    unrolled = train.unrolled_parameters(
+        G, D, batches, d_loss, torch.optim.SGD(D.parameters(), lr=0.05)
+    )
 
     for name, p in D_ref.named_parameters():
         assert_close(unrolled[name].detach(), p.detach())
@@ -334,12 +338,13 @@ def test_k_unrolled_steps_are_k_sgd_steps_on_a_copy_of_D(make_models, d_loss):
 def test_unrolled_parameters_depend_on_G_only_when_k_is_positive(make_models):
     G, D = make_models()
     weight = G.net[0].weight
-    unrolled = train.unrolled_parameters(G, D, unroll_batches(2), losses.d_loss_minimax, 0.1)
+    sgd = torch.optim.SGD(D.parameters(), lr=0.1)
+    unrolled = train.unrolled_parameters(G, D, unroll_batches(2), losses.d_loss_minimax, sgd)
     out = sum(p.pow(2).sum() for p in unrolled.values())
     (grad,) = torch.autograd.grad(out, weight)
     assert float(grad.abs().sum()) > 0
 
-    none = train.unrolled_parameters(G, D, [], losses.d_loss_minimax, 0.1)
+    none = train.unrolled_parameters(G, D, [], losses.d_loss_minimax, sgd)
     for (name, p), q in zip(none.items(), D.parameters(), strict=True):
         assert torch.equal(p.detach(), q.detach()), name
     out = sum(p.pow(2).sum() for p in none.values())
@@ -365,7 +370,7 @@ def test_g_step_unrolled_gradient_by_hand(make_models):
 
     stats = train.g_step_unrolled(
         G, D, z, torch.optim.SGD(G.parameters(), lr=0.1), losses.g_loss_nonsaturating,
-        losses.d_loss_minimax, batches, 0.5,
+        losses.d_loss_minimax, batches, torch.optim.SGD(D.parameters(), lr=0.5),
     )  # fmt: skip
 
     assert_close(stats["loss_G"], loss_G.item())
@@ -382,11 +387,14 @@ def test_g_step_unrolled_is_g_step_with_no_batches_and_differs_with_some(make_mo
     G0, G1 = copy.deepcopy(G), copy.deepcopy(G)
     z = noise(BATCH, 6)
     args = (losses.g_loss_nonsaturating, losses.d_loss_minimax)
+    sgd_D = torch.optim.SGD(D.parameters(), lr=0.5)
 
     plain = train.g_step(G, D, z, torch.optim.SGD(G.parameters(), lr=0.1), args[0])
-    zero = train.g_step_unrolled(G0, D, z, torch.optim.SGD(G0.parameters(), lr=0.1), *args, [], 0.5)
+    zero = train.g_step_unrolled(
+        G0, D, z, torch.optim.SGD(G0.parameters(), lr=0.1), *args, [], sgd_D
+    )
     one = train.g_step_unrolled(
-        G1, D, z, torch.optim.SGD(G1.parameters(), lr=0.1), *args, unroll_batches(1), 0.5
+        G1, D, z, torch.optim.SGD(G1.parameters(), lr=0.1), *args, unroll_batches(1), sgd_D
     )
 
     assert_close(zero["loss_G"], plain["loss_G"])
@@ -400,16 +408,16 @@ def test_g_step_unrolled_is_g_step_with_no_batches_and_differs_with_some(make_mo
 
 def test_fit_step_with_unrolling_is_d_step_then_g_step_unrolled(make_models):
     """Draw order: (x_real, z) for D, z for G, then k (x_real, z) look-ahead batches;
-    unroll_lr reaches the look-ahead."""
+    the look-ahead replays D's Adam, from the state its real step left."""
     G, D = make_models()
     G_ref, D_ref = copy.deepcopy(G), copy.deepcopy(D)
     history = train.fit(
-        G, D, RING, steps=1, unroll_steps=2, unroll_lr=0.3, batch_size=BATCH, progress=False
+        G, D, RING, steps=1, unroll_steps=2, lr_D=0.3, batch_size=BATCH, progress=False
     )
 
     generator = torch.Generator().manual_seed(0)
     adam = {"lr": 1e-3, "betas": (0.5, 0.999)}
-    opt_D = torch.optim.Adam(D_ref.parameters(), **adam)
+    opt_D = torch.optim.Adam(D_ref.parameters(), **{**adam, "lr": 0.3})
     opt_G = torch.optim.Adam(G_ref.parameters(), **adam)
     x_real = RING.sample(BATCH, seed=generator)
     d_stats = train.d_step(G_ref, D_ref, x_real, torch.randn(BATCH, 2, generator=generator), opt_D)
@@ -417,7 +425,7 @@ def test_fit_step_with_unrolling_is_d_step_then_g_step_unrolled(make_models):
     batches = [(RING.sample(BATCH, seed=generator), torch.randn(BATCH, 2, generator=generator))
                for _ in range(2)]  # fmt: skip
     g_stats = train.g_step_unrolled(
-        G_ref, D_ref, z, opt_G, losses.g_loss_nonsaturating, losses.d_loss_minimax, batches, 0.3
+        G_ref, D_ref, z, opt_G, losses.g_loss_nonsaturating, losses.d_loss_minimax, batches, opt_D
     )
 
     assert_close(history.loss_D[0], d_stats["loss_D"])
@@ -438,12 +446,52 @@ def test_fit_rejects_bad_unroll_steps(make_models, k):
         train.fit(G, D, RING, steps=1, unroll_steps=k, progress=False)
 
 
-@pytest.mark.parametrize("lr", [0, 0.0, -0.1, float("inf"), float("nan")])
-def test_fit_rejects_bad_unroll_lr(make_models, lr):
+def test_adam_look_ahead_is_k_adam_steps_continuing_from_its_state(make_models):
+    """The look-ahead replays D's Adam: after one real step (so m, v and the step count are
+    not zero), k unrolled steps equal k Adam steps on a copy, and neither D nor its optimiser
+    moves."""
+    G, D = make_models()
+    opt_D = torch.optim.Adam(D.parameters(), lr=0.01, betas=(0.5, 0.999))
+    train.d_step(G, D, RING.sample(BATCH, seed=1), noise(BATCH, 2), opt_D)
+    D_before, state_before = params(D), copy.deepcopy(opt_D.state_dict())
+    D_ref = copy.deepcopy(D)
+    adam_ref = torch.optim.Adam(D_ref.parameters(), lr=0.01, betas=(0.5, 0.999))
+    adam_ref.load_state_dict(copy.deepcopy(opt_D.state_dict()))  # load_state_dict shares tensors
+    batches = unroll_batches(3)
+    for x_real, z in batches:
+        adam_ref.zero_grad()
+        losses.d_loss_minimax(D_ref(x_real), D_ref(G(z).detach())).backward()
+        adam_ref.step()
+
+    unrolled = train.unrolled_parameters(G, D, batches, losses.d_loss_minimax, opt_D)
+
+    for name, p in D_ref.named_parameters():
+        assert_close(unrolled[name].detach(), p.detach(), atol=1e-6, rtol=1e-5)
+    assert_params_equal(D, D_before)
+    after = opt_D.state_dict()["state"]
+    for key, saved in state_before["state"].items():
+        for field, value in saved.items():
+            assert torch.equal(torch.as_tensor(after[key][field]), torch.as_tensor(value))
+    # and G's gradient through the Adam look-ahead is finite (dead ReLU units have g = 0)
+    out = sum(p.pow(2).sum() for p in unrolled.values())
+    grads = torch.autograd.grad(out, list(G.parameters()))
+    assert all(torch.isfinite(g).all() for g in grads)
+
+
+@pytest.mark.parametrize(
+    "make_opt, message",
+    [
+        (lambda ps: torch.optim.RMSprop(ps, lr=0.1), "must be torch.optim.SGD or torch.optim.Adam, got RMSprop"),
+        (lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9), "plain SGD only"),
+        (lambda ps: torch.optim.Adam(ps, lr=0.1, amsgrad=True), "Adam without weight_decay, amsgrad"),
+    ],
+)  # fmt: skip
+def test_fit_rejects_an_optimiser_the_look_ahead_cannot_replay(make_models, make_opt, message):
     G, D = make_models()
     before = params(D)
-    with pytest.raises(ValueError, match="unroll_lr must be a positive"):
-        train.fit(G, D, RING, steps=1, unroll_steps=1, unroll_lr=lr, progress=False)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        train.fit(G, D, RING, steps=1, unroll_steps=1, opt_D=make_opt(D.parameters()),
+                  progress=False)  # fmt: skip
     assert_params_equal(D, before)  # checked before any step
 
 

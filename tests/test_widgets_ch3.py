@@ -39,6 +39,15 @@ def test_every_remedy_trains_in_the_lab(remedy):
     assert all(map(lambda v: v == v, lab.history.loss_D))  # no NaN
 
 
+def test_the_lab_uses_each_remedys_learning_rates():
+    unrolled = widgets.ModeCollapseLab(remedy="unrolled 5")
+    assert unrolled.opt_D.param_groups[0]["lr"] == 1e-4
+    assert unrolled.opt_G.param_groups[0]["lr"] == 1e-3
+    wgan = widgets.ModeCollapseLab(remedy="WGAN-GP")
+    assert [wgan.opt_D.param_groups[0][k] for k in ("lr", "betas")] == [1e-4, (0.5, 0.9)]
+    assert "lr_D" not in wgan.fit_kwargs and "betas" not in wgan.fit_kwargs
+
+
 def test_reset_builds_new_players_and_rejects_unknown_names(lab):
     lab.train()
     lab.reset(remedy="PacGAN2")

@@ -59,9 +59,10 @@ class ModeCollapseLab(App):
         G, D, kwargs = experiments.build_players(dist, remedy, seed=seed)
         self.data, self.remedy, self.seed, self.dist = data, remedy, seed, dist
         self.G, self.D, self.fit_kwargs = G, D, kwargs
-        betas = kwargs.pop("betas", train.ADAM_BETAS)
-        self.opt_D = torch.optim.Adam(D.parameters(), lr=1e-3, betas=betas)  # type: ignore[arg-type]
-        self.opt_G = torch.optim.Adam(G.parameters(), lr=1e-3, betas=betas)  # type: ignore[arg-type]
+        betas = kwargs.pop("betas", train.ADAM_BETAS)  # the remedy's optimiser settings, else fit's
+        lr_D, lr_G = kwargs.pop("lr_D", 1e-3), kwargs.pop("lr_G", 1e-3)
+        self.opt_D = torch.optim.Adam(D.parameters(), lr=lr_D, betas=betas)  # type: ignore[arg-type]
+        self.opt_G = torch.optim.Adam(G.parameters(), lr=lr_G, betas=betas)  # type: ignore[arg-type]
         self.rng = torch.Generator().manual_seed(seed)
         self.history = train.History()
         self.steps: list[int] = [0]
