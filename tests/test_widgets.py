@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import copy
+import io
 import math
 import re
 import sys
@@ -124,6 +126,51 @@ def test_same_seed_gives_the_same_run():
     b.step(3)
     assert a.history.as_dict() == b.history.as_dict()
     assert same(b.G, params(a.G))
+
+
+@pytest.mark.parametrize(
+    ("loss", "optimizer"),
+    [("nonsaturating", "adam"), ("saturating", "sgd"), ("nonsaturating", "rmsprop")],
+)
+def test_updates_equal_the_package_d_step_and_g_step(loss, optimizer):
+    """The playground's updates, written for speed, give what train.d_step/g_step give."""
+    pg = small(loss=loss, optimizer=optimizer, d_steps=2, lr_G=1e-2)
+    G, D = copy.deepcopy(pg.G), copy.deepcopy(pg.D)
+    opt_D = train.OPTIMIZERS[optimizer](D.parameters(), pg.lr_D)
+    opt_G = train.OPTIMIZERS[optimizer](G.parameters(), 1e-2)
+    d_loss, g_loss = losses.get_losses(loss)
+    rng = torch.Generator().manual_seed(pg.seed)  # the playground's batches
+    cpu = torch.device("cpu")
+    for _ in range(3):
+        for _ in range(2):
+            x_real = train.sample_real(pg.dist, BATCH, rng, cpu)
+            z = train.sample_noise(G, BATCH, rng, cpu)
+            expected = train.d_step(G, D, x_real, z, opt_D, d_loss)
+            assert pg.step_d() == pytest.approx(expected, rel=1e-5, abs=1e-6)
+        z = train.sample_noise(G, BATCH, rng, cpu)
+        expected = train.g_step(G, D, z, opt_G, g_loss)
+        assert pg.step_g() == pytest.approx(expected, rel=1e-5, abs=1e-6)
+    assert_close(params(pg.D), params(D))
+    assert_close(params(pg.G), params(G))
+
+
+def test_optimizers_keep_the_package_class_and_settings():
+    pg = small()
+    assert type(pg.opt_D) is torch.optim.Adam
+    assert pg.opt_D.param_groups[0]["betas"] == train.ADAM_BETAS
+    assert pg.opt_G.param_groups[0]["params"] == list(pg.G.parameters())
+    pg.set(optimizer="rmsprop", lr_D=2e-3)
+    assert type(pg.opt_D) is torch.optim.RMSprop
+    assert pg.opt_D.param_groups[0]["lr"] == 2e-3
+
+
+def test_an_optimizer_without_a_multi_tensor_step_is_kept_as_it_is():
+    class Plain(torch.optim.SGD):
+        def __init__(self, params, lr=0.1):  # takes neither fused nor foreach
+            super().__init__(params, lr=lr)
+
+    opt = Plain([nn.Parameter(torch.zeros(2))])
+    assert widgets.playground._multi_tensor(opt) is opt
 
 
 def test_step_rejects_a_non_positive_count():
@@ -353,6 +400,28 @@ def test_the_fast_picture_equals_a_full_draw():
     pg.figure.canvas.draw()
     full = np.asarray(pg.figure.canvas.buffer_rgba())
     assert np.abs(fast.astype(int) - full.astype(int)).mean() < 0.5
+
+
+def test_the_png_holds_exactly_the_figure_pixels():
+    from PIL import Image
+
+    pg = small()
+    png = pg.image()
+    decoded = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    assert np.array_equal(decoded, np.asarray(pg.figure.canvas.buffer_rgba())[..., :3])
+    assert pg.image("jpeg")[:3] == b"\xff\xd8\xff"
+    with pytest.raises(ValueError, match="unknown image format 'gif'"):
+        pg.image("gif")
+
+
+def test_half_contour_is_where_the_heatmap_crosses_one_half():
+    """D(x) = sigmoid(2 x) on the grid: the D = 1/2 contour is the line x = 0."""
+    points = plot._plane_grid(2.0, 16)
+    heat = torch.sigmoid(2 * points[:, 0]).reshape(16, 16).numpy()
+    (line,) = widgets.playground._half_contour(heat, limit=2.0)
+    assert_close(line[:, 0], np.zeros(len(line)), atol=1e-6, rtol=0)
+    assert line[:, 1].min() < -1.8 and line[:, 1].max() > 1.8  # across the whole picture
+    assert widgets.playground._half_contour(np.full((16, 16), 0.7), limit=2.0) == []
 
 
 def test_the_optimum_toggle_shows_d_star_and_arrows_can_be_hidden():

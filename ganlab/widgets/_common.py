@@ -44,15 +44,6 @@ def _show_value(widget: Any, value: Any) -> None:
     widget.value = value
 
 
-def _remove_contour(contour: Any) -> None:
-    """Remove a ContourSet (matplotlib >= 3.8 has .remove(); older ones keep .collections)."""
-    try:
-        contour.remove()
-    except (AttributeError, ValueError, NotImplementedError):
-        for collection in getattr(contour, "collections", []):
-            collection.remove()
-
-
 def _nice_ceiling(x: float) -> float:
     """The smallest of 1, 2, 5 x 10^k that is >= x > 0."""
     power = 10.0 ** math.floor(math.log10(x))
