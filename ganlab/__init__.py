@@ -3,17 +3,18 @@
 One module per idea: ``data`` (distributions), ``models`` (G and D), ``losses``
 (pure functions of D's raw scores), ``train`` (Algorithm 1 of Goodfellow et al.
 2014), ``metrics`` (mode coverage, W1), ``theory`` (closed forms: D*, C(G), JSD, the
-Dirac-GAN), ``experiments`` (controlled runs shared by chapters and widgets), ``plot``
+Dirac-GAN), ``latent`` (lerp, slerp, vector arithmetic), ``experiments`` (controlled runs shared by chapters and widgets), ``plot``
 (shared figures) and ``widgets`` (playground, saturation explorer, Dirac-GAN; ipywidgets is
 imported only when used). Importing the
 package seeds nothing, downloads nothing and touches no global settings.
 """
 
-from ganlab import data, experiments, losses, metrics, models, plot, theory, train, widgets
+from ganlab import data, experiments, latent, losses, metrics, models, plot, theory, train, widgets
 
 __all__ = [
     "data",
     "experiments",
+    "latent",
     "losses",
     "metrics",
     "models",

@@ -167,3 +167,101 @@ class MinibatchStdDiscriminator(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         batch_of_vectors("x (the discriminator's input)", x, self.in_dim)
         return self.net(x).squeeze(1)  # (B,)
+
+
+# ----------------------------------------------------------------------------- DCGAN (28 x 28)
+
+
+def dcgan_init(module: nn.Module) -> None:
+    """DCGAN's initialisation (Radford et al. 2016): conv weights ~ N(0, 0.02^2), batch-norm
+    scales ~ N(1, 0.02^2) and shifts 0. Use as ``model.apply(dcgan_init)``."""
+    if isinstance(module, nn.Conv2d | nn.ConvTranspose2d | nn.Linear):
+        nn.init.normal_(module.weight, 0.0, 0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.BatchNorm2d):
+        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias)
+
+
+class DCGANGenerator(nn.Module):
+    """G: z (B, latent_dim) -> image (B, channels, 28, 28) in [-1, 1], by transposed convolutions.
+
+    z -> ConvT(7x7) -> (4w, 7, 7) -> ConvT(4, stride 2) -> (2w, 14, 14) -> ConvT(4, stride 2)
+    -> (channels, 28, 28) -> tanh, with batch norm and ReLU after every layer but the last
+    (the DCGAN guidelines; w = ``width``).
+    """
+
+    def __init__(self, latent_dim: int = 64, width: int = 32, channels: int = 1) -> None:
+        super().__init__()
+        self.latent_dim = positive_int("latent_dim", latent_dim)
+        self.channels = positive_int("channels", channels)
+        w = positive_int("width", width)
+        self.net = nn.Sequential(
+            nn.ConvTranspose2d(latent_dim, 4 * w, 7, 1, 0, bias=False),  # 1x1 -> 7x7
+            nn.BatchNorm2d(4 * w),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(4 * w, 2 * w, 4, 2, 1, bias=False),  # 7 -> 14
+            nn.BatchNorm2d(2 * w),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(2 * w, channels, 4, 2, 1),  # 14 -> 28
+            nn.Tanh(),
+        )
+        self.apply(dcgan_init)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        batch_of_vectors("z (the generator's latent input)", z, self.latent_dim)
+        return self.net(z[:, :, None, None])  # (B, channels, 28, 28)
+
+    def sample_latent(self, n: int, seed: int | torch.Generator | None = None) -> torch.Tensor:
+        """z ~ N(0, I), shape (n, latent_dim), on the model's device."""
+        positive_int("n", n)
+        z = torch.randn(n, self.latent_dim, generator=as_generator(seed))
+        return z.to(next(self.parameters()).device)
+
+    @torch.no_grad()
+    def sample(self, n: int, seed: int | torch.Generator | None = None) -> torch.Tensor:
+        """x = G(z) for n fresh z ~ N(0, I), in eval mode (batch norm uses its running
+        statistics), without gradients; shape (n, channels, 28, 28). Restores the mode."""
+        was_training = self.training
+        self.eval()
+        try:
+            return self(self.sample_latent(n, seed))
+        finally:
+            self.train(was_training)
+
+
+class DCGANDiscriminator(nn.Module):
+    """D: image (B, channels, 28, 28) -> raw score (B,), by strided convolutions.
+
+    x -> Conv(4, stride 2) -> (w, 14, 14) -> Conv(4, stride 2) -> (2w, 7, 7) -> Conv(7x7) -> score,
+    LeakyReLU(0.2) after the hidden layers, batch norm on the second (not on the input layer,
+    as the DCGAN guidelines say); no pooling, no sigmoid.
+    """
+
+    def __init__(self, width: int = 32, channels: int = 1) -> None:
+        super().__init__()
+        self.channels = positive_int("channels", channels)
+        w = positive_int("width", width)
+        self.net = nn.Sequential(
+            nn.Conv2d(channels, w, 4, 2, 1),  # 28 -> 14
+            nn.LeakyReLU(0.2, True),
+            nn.Conv2d(w, 2 * w, 4, 2, 1, bias=False),  # 14 -> 7
+            nn.BatchNorm2d(2 * w),
+            nn.LeakyReLU(0.2, True),
+            nn.Conv2d(2 * w, 1, 7, 1, 0),  # 7 -> 1
+        )
+        self.apply(dcgan_init)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 4 or tuple(x.shape[1:]) != (self.channels, 28, 28):
+            raise ValueError(
+                f"x (the discriminator's input) must have shape (B, {self.channels}, 28, 28), "
+                f"got {tuple(x.shape)}"
+            )
+        return self.net(x).flatten()  # (B,)
+
+    @torch.no_grad()
+    def prob_real(self, x: torch.Tensor) -> torch.Tensor:
+        """D(x) = sigmoid(score), shape (B,)."""
+        return torch.sigmoid(self(x))

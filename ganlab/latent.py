@@ -1,0 +1,74 @@
+"""Walking the latent space: interpolation (lerp, slerp) and vector arithmetic.
+
+For z ~ N(0, I_d) the norm concentrates near sqrt(d): almost every latent vector lies on a thin
+shell. A straight line between two such vectors cuts inside the shell (its midpoint has norm
+about sqrt(d / 2) for independent endpoints), where the generator saw almost no training input;
+the great-circle path of ``slerp`` stays on the shell.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def _ts(t: float | torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """t as a column (T, 1) of interpolation weights in [0, 1]."""
+    t = torch.as_tensor(t, dtype=like.dtype, device=like.device).reshape(-1, 1)
+    if not torch.all((t >= 0) & (t <= 1)):
+        raise ValueError(f"t must lie in [0, 1], got {t.flatten().tolist()}")
+    return t
+
+
+def _endpoints(z0: torch.Tensor, z1: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    if z0.dim() != 1 or z0.shape != z1.shape:
+        raise ValueError(
+            f"z0 and z1 must be latent vectors of one shape (d,), got {tuple(z0.shape)} and "
+            f"{tuple(z1.shape)}"
+        )
+    return z0, z1
+
+
+def lerp(z0: torch.Tensor, z1: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
+    """Linear interpolation z(t) = (1 - t) z0 + t z1; t a number or (T,) -> shape (T, d)."""
+    z0, z1 = _endpoints(z0, z1)
+    t = _ts(t, z0)
+    return (1 - t) * z0 + t * z1
+
+
+def slerp(z0: torch.Tensor, z1: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
+    """Spherical interpolation (Shoemake 1985; White 2016 for GANs):
+
+    z(t) = sin((1 - t) w) / sin(w) z0 + sin(t w) / sin(w) z1, cos w = <z0, z1> / (|z0| |z1|),
+
+    the great-circle arc from z0 to z1; with |z0| = |z1| every point has that norm. Falls back
+    to ``lerp`` when z0 and z1 are (anti)parallel (sin w ~ 0). t a number or (T,) -> (T, d).
+    """
+    z0, z1 = _endpoints(z0, z1)
+    t = _ts(t, z0)
+    cos = torch.dot(z0, z1) / (z0.norm() * z1.norm())
+    omega = torch.arccos(cos.clamp(-1.0, 1.0))
+    if torch.sin(omega).abs() < 1e-6:
+        return lerp(z0, z1, t)
+    return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
+
+
+def concept_vector(z: torch.Tensor) -> torch.Tensor:
+    """The mean of a few latent vectors (B, d) -> (d,) that show one concept (Radford et al.
+    2016 average 3 per concept: one sample's quirks cancel, the shared concept stays)."""
+    if not isinstance(z, torch.Tensor) or z.dim() != 2 or z.shape[0] == 0:
+        shape = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
+        raise ValueError(
+            f"z (latent vectors of one concept) must have shape (B, d), B >= 1, got {shape}"
+        )
+    return z.mean(dim=0)
+
+
+def arithmetic(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    """Latent vector arithmetic a - b + c, each a concept vector (d,) or a batch (B, d) averaged
+    first: "smiling woman - neutral woman + neutral man = smiling man" in DCGAN's paper."""
+    vectors = [concept_vector(v) if v.dim() == 2 else v for v in (a, b, c)]
+    if len({tuple(v.shape) for v in vectors}) != 1 or vectors[0].dim() != 1:
+        raise ValueError(
+            f"a, b, c must share one latent size, got {[tuple(v.shape) for v in vectors]}"
+        )
+    return vectors[0] - vectors[1] + vectors[2]
