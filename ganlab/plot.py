@@ -466,3 +466,38 @@ def mode_mass(steps: list[int], coverage: list[Any], ax: Axes | None = None) -> 
     ax.set_ylabel("mode")
     ax.figure.colorbar(image, ax=ax, label="share of HQ samples", fraction=0.046, pad=0.02)
     return ax
+
+
+# ----------------------------------------------------------------------------- images
+
+
+def tile_images(images: torch.Tensor, nrow: int = 8, pad: int = 1) -> torch.Tensor:
+    """Images (B, C, H, W) in [-1, 1] -> one grid image (rows, cols) or (rows, cols, 3) in [0, 1],
+    ``nrow`` images per row, ``pad`` white pixels between them."""
+    if images.dim() != 4 or images.shape[1] not in (1, 3):
+        raise ValueError(f"images must have shape (B, 1 or 3, H, W), got {tuple(images.shape)}")
+    b, c, h, w = images.shape
+    ncol = min(nrow, b)
+    rows = math.ceil(b / ncol)
+    x = ((images.detach().float().cpu().clamp(-1, 1) + 1) / 2).permute(0, 2, 3, 1)  # (B, H, W, C)
+    grid = torch.ones(rows * (h + pad) + pad, ncol * (w + pad) + pad, c)
+    for i in range(b):
+        r, q = divmod(i, ncol)
+        top, left = pad + r * (h + pad), pad + q * (w + pad)
+        grid[top : top + h, left : left + w] = x[i]
+    return grid[..., 0] if c == 1 else grid
+
+
+def image_grid(
+    images: torch.Tensor, nrow: int = 8, ax: Axes | None = None, title: str = ""
+) -> Axes:
+    """Show images (B, C, H, W) in [-1, 1] as one grid (``tile_images``), grey for one channel."""
+    grid = tile_images(images, nrow)
+    ax = _axes(
+        ax, figsize=(0.6 * min(nrow, len(images)), 0.6 * math.ceil(len(images) / nrow) + 0.3)
+    )
+    ax.imshow(grid.numpy(), cmap="gray" if grid.dim() == 2 else None, vmin=0, vmax=1)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax

@@ -409,6 +409,122 @@ def fit(
     return history
 
 
+def adversarial_step(
+    G: nn.Module,
+    D: nn.Module,
+    x_real: torch.Tensor,
+    z: torch.Tensor,
+    opt_D: torch.optim.Optimizer,
+    opt_G: torch.optim.Optimizer,
+    d_loss: DLoss = d_loss_minimax,
+    g_loss: GLoss | None = None,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """One D update, then one G update, on one fake batch x_fake = G(z) (the DCGAN loop, k = 1):
+
+    D descends d_loss(D(x_real), D(x_fake)) with x_fake detached; G then descends
+    g_loss(D'(x_fake)) through the updated D', differentiating G's parameters only (D's
+    weight gradients are never computed). Returns the (D stats, G stats) of ``d_step``/``g_step``.
+    """
+    from ganlab.losses import g_loss_nonsaturating
+
+    g_loss = g_loss_nonsaturating if g_loss is None else g_loss
+    x_fake = G(z)
+    d_real, d_fake = D(x_real), D(x_fake.detach())
+    loss_D = d_loss(d_real, d_fake)
+    opt_D.zero_grad(set_to_none=True)
+    loss_D.backward()
+    norm_D = grad_norm(D)
+    if torch.isfinite(loss_D):
+        opt_D.step()
+    loss_G = g_loss(D(x_fake))
+    g_params = [p for p in G.parameters() if p.requires_grad]
+    grads = torch.autograd.grad(loss_G, g_params)
+    for p, g in zip(g_params, grads, strict=True):
+        p.grad = g
+    norm_G = grad_norm(G)
+    if torch.isfinite(loss_G):
+        opt_G.step()
+    d_stats = {
+        "loss_D": loss_D.item(),
+        "d_real": torch.sigmoid(d_real).mean().item(),
+        "d_fake": torch.sigmoid(d_fake).mean().item(),
+        "grad_norm_D": norm_D,
+    }
+    return d_stats, {"loss_G": loss_G.item(), "grad_norm_G": norm_G}
+
+
+def fit_epochs(
+    G: nn.Module,
+    D: nn.Module,
+    images: torch.Tensor,
+    epochs: int,
+    *,
+    batch_size: int = 128,
+    lr: float = 2e-4,
+    betas: tuple[float, float] = ADAM_BETAS,
+    loss: str = "nonsaturating",
+    seed: int = 0,
+    checkpoint: str | os.PathLike[str] | None = None,
+    callback: Callable[[int, History, nn.Module, nn.Module], None] | None = None,
+    progress: bool = True,
+) -> History:
+    """Train G and D for ``epochs`` passes over ``images`` (N, C, H, W) in shuffled batches of
+    ``batch_size`` (the last partial batch is dropped), one ``adversarial_step`` per batch,
+    with Adam(lr, betas) for both (DCGAN: 2e-4, beta1 = 0.5).
+
+    With ``checkpoint`` the models, optimisers, random state and history are saved there
+    atomically after every epoch, and a run started with an existing checkpoint resumes after
+    its last finished epoch (same seed: the same result as an uninterrupted run).
+    ``callback(epoch, history, G, D)`` runs after each epoch. Returns the History (one row per
+    step, for the whole run including resumed epochs).
+    """
+    from tqdm.auto import tqdm
+
+    positive_int("epochs", epochs)
+    positive_int("batch_size", batch_size)
+    positive_float("lr", lr)
+    d_loss, g_loss = get_losses(loss)
+    if not isinstance(images, torch.Tensor) or images.dim() != 4 or len(images) < batch_size:
+        shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
+        raise ValueError(
+            f"images must be a tensor (N, C, H, W) with N >= batch_size = {batch_size}, got {shape}"
+        )
+    device = next(G.parameters()).device
+    opt_D = torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
+    opt_G = torch.optim.Adam(G.parameters(), lr=lr, betas=betas)
+    generator = torch.Generator().manual_seed(seed)
+    history, done = History(), 0
+    if checkpoint is not None and Path(checkpoint).is_file():
+        meta = load_checkpoint(checkpoint, G, D, opt_G=opt_G, opt_D=opt_D, generator=generator)
+        done = int(meta["epoch"])
+        history = History(**meta["history"])
+    G.train()
+    D.train()
+    per_epoch = len(images) // batch_size
+    for epoch in range(done + 1, epochs + 1):
+        order = torch.randperm(len(images), generator=generator)
+        bar = tqdm(range(per_epoch), disable=not progress, desc=f"epoch {epoch}/{epochs}")
+        for i in bar:
+            rows = order[i * batch_size : (i + 1) * batch_size]
+            x_real = images[rows].to(device, non_blocking=True)
+            z = sample_noise(G, batch_size, generator, device)
+            d_stats, g_stats = adversarial_step(G, D, x_real, z, opt_D, opt_G, d_loss, g_loss)
+            step = len(history) + 1
+            _check_finite(step, d_stats, "loss_D", history)
+            _check_finite(step, g_stats, "loss_G", history)
+            history.append(step, d_stats, g_stats)
+            if i % 50 == 0:
+                bar.set_postfix(
+                    loss_D=f"{d_stats['loss_D']:.3f}", loss_G=f"{g_stats['loss_G']:.3f}"
+                )
+        if checkpoint is not None:
+            save_checkpoint(checkpoint, G, D, opt_G=opt_G, opt_D=opt_D, generator=generator,
+                            epoch=epoch, seed=seed, history=history.as_dict())  # fmt: skip
+        if callback is not None:
+            callback(epoch, history, G, D)
+    return history
+
+
 def _adam(params: Any, lr: float) -> torch.optim.Optimizer:
     """Adam with beta1 = 0.5, the DCGAN setting that ``train.fit`` also uses."""
     return torch.optim.Adam(params, lr=lr, betas=ADAM_BETAS)
@@ -449,15 +565,33 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
 
 
 def save_checkpoint(
-    path: str | os.PathLike[str], G: nn.Module, D: nn.Module | None = None, **meta: Any
+    path: str | os.PathLike[str],
+    G: nn.Module,
+    D: nn.Module | None = None,
+    *,
+    opt_G: torch.optim.Optimizer | None = None,
+    opt_D: torch.optim.Optimizer | None = None,
+    generator: torch.Generator | None = None,
+    **meta: Any,
 ) -> str:
-    """Write {"G": state dict, "D": state dict, "meta": meta} atomically; return its SHA-256.
+    """Write {"G", "D", "meta"} (and, to resume training, the optimisers' states and the
+    random generator's state) atomically; return the file's SHA-256.
 
     ``meta`` must hold plain values (numbers, strings, lists, dicts) so that the file
     loads with ``weights_only=True``.
     """
     path = Path(path)
-    payload = {"G": G.state_dict(), "D": None if D is None else D.state_dict(), "meta": meta}
+    payload: dict[str, Any] = {
+        "G": G.state_dict(),
+        "D": None if D is None else D.state_dict(),
+        "meta": meta,
+    }
+    if opt_G is not None:
+        payload["opt_G"] = opt_G.state_dict()
+    if opt_D is not None:
+        payload["opt_D"] = opt_D.state_dict()
+    if generator is not None:
+        payload["rng"] = generator.get_state()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
     try:
@@ -478,8 +612,13 @@ def load_checkpoint(
     G: nn.Module,
     D: nn.Module | None = None,
     sha256: str | None = None,
+    *,
+    opt_G: torch.optim.Optimizer | None = None,
+    opt_D: torch.optim.Optimizer | None = None,
+    generator: torch.Generator | None = None,
 ) -> dict[str, Any]:
-    """Load a checkpoint from ``save_checkpoint`` into G (and D); return its ``meta``.
+    """Load a checkpoint from ``save_checkpoint`` into G (and D, the optimisers and the random
+    generator, when given); return its ``meta``.
 
     With ``sha256`` the file's digest is checked first and a mismatch raises
     ``CheckpointError`` before anything is unpickled. Loading uses ``weights_only=True``.
@@ -502,7 +641,16 @@ def load_checkpoint(
         raise CheckpointError(f"checkpoint {path} does not hold a ganlab state dict")
     if D is not None and payload.get("D") is None:
         raise CheckpointError(f"checkpoint {path} holds no discriminator")
+    for name, target in (("opt_G", opt_G), ("opt_D", opt_D), ("rng", generator)):
+        if target is not None and name not in payload:
+            raise CheckpointError(f"checkpoint {path} holds no {name} state to resume from")
     G.load_state_dict(payload["G"])
     if D is not None:
         D.load_state_dict(payload["D"])
+    if opt_G is not None:
+        opt_G.load_state_dict(payload["opt_G"])
+    if opt_D is not None:
+        opt_D.load_state_dict(payload["opt_D"])
+    if generator is not None:
+        generator.set_state(payload["rng"])
     return dict(payload.get("meta") or {})
