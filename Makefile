@@ -35,7 +35,8 @@ browser: $(STAMP)
 # slides/vendor, MathJax 3 is copied from the pinned sphinx-mathjax-offline package; the folder is
 # self-contained. Matplotlib's animations link font-awesome 4 from a CDN for their buttons: the link
 # is pointed at the vendored copy. Tagged cells are dropped as in the book (remove-cell,
-# hide-input, remove-output).
+# hide-input, remove-output). slides/myst_slides.py rewrites the MyST that nbconvert would show
+# raw (citations, admonitions and solutions, the reference list) in the converted copy only.
 SLIDES := _build/slides
 slides: $(STAMP)
 	rm -rf $(SLIDES) && mkdir -p $(SLIDES)/mathjax/output/chtml/fonts $(SLIDES)/mathjax/input/tex
@@ -44,8 +45,9 @@ slides: $(STAMP)
 	cp $$mj/tex-chtml.js $(SLIDES)/mathjax/ && \
 	cp -r $$mj/output/chtml/fonts/woff-v2 $(SLIDES)/mathjax/output/chtml/fonts/ && \
 	cp -r $$mj/input/tex/extensions $(SLIDES)/mathjax/input/tex/
-	$(BIN)/jupyter nbconvert --to slides --output-dir $(SLIDES) \
+	PYTHONPATH=slides $(BIN)/jupyter nbconvert --to slides --output-dir $(SLIDES) \
 	  --template-file slides/ganlab_reveal.html.j2 \
+	  --SlidesExporter.preprocessors=myst_slides.MystPreprocessor \
 	  --SlidesExporter.reveal_url_prefix=reveal.js \
 	  --SlidesExporter.reveal_theme=white \
 	  --SlidesExporter.reveal_scroll=True \

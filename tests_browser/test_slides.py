@@ -3,8 +3,10 @@
 Each chapter's deck must work offline: its HTML names no remote script or stylesheet, and opened
 in the system Chromium with every request leaving 127.0.0.1 aborted, reveal.js starts, the deck
 has its slides, MathJax typesets the chapter's math, nothing logs an error, and the right arrow
-key moves to the next slide. Run with `make browser` after `make slides`; missing decks skip
-these tests (fail with GANLAB_REQUIRE_BROWSER=1, as in .ci/run).
+key moves to the next slide. The chapters' MyST (slides/myst_slides.py) is gone from the decks:
+citations read as text, and a solution is a closed <details> that a click opens, math typeset.
+Run with `make browser` after `make slides`; missing decks skip these tests (fail with
+GANLAB_REQUIRE_BROWSER=1, as in .ci/run).
 """
 
 from __future__ import annotations
@@ -185,4 +187,64 @@ def test_right_arrow_moves_to_the_next_slide(open_deck, deck):
         if page.evaluate(present) == 1:
             break
     assert page.evaluate(present) == 1, f"{deck}: 30 right arrows did not reach slide 2"
+    assert log.page_errors == [], f"{deck}: uncaught errors {log.page_errors}"
+
+
+# ---------------------------------------------------------------- MyST, as the decks show it
+
+# What nbconvert would show raw without slides/myst_slides.py: citation roles, directive fences
+# (colon or backtick) and directive options.
+MYST_RAW = ("{footcite", ":::{", "```{", ":class:")
+
+
+@pytest.mark.parametrize("deck", CHAPTERS)
+def test_deck_shows_no_raw_myst(deck):
+    """The chapter's MyST was rewritten for the deck: no role, directive or option is left, the
+    citations read "(Author et al. year)", and the reference list closes the deck."""
+    html = deck_path(deck).read_text()
+    left = [token for token in MYST_RAW if token in html]
+    assert left == [], f"{deck}: raw MyST in the deck {left} (slides/myst_slides.py)"
+    assert re.search(r"\([A-Z][\w-]+( et al\.| and [A-Z][\w-]+)? (19|20)\d\d[;)]", html), (
+        f"{deck}: no parenthetical citation"
+    )
+    references = html.rsplit('id="References"', 1)
+    assert len(references) == 2 and "<li>" in references[1], f"{deck}: no reference list"
+
+
+@pytest.mark.parametrize("deck", CHAPTERS)
+def test_solutions_stay_hidden_until_clicked(open_deck, deck):
+    """The first solution (`:class: dropdown`) is a closed <details> on its slide: its body is
+    not shown; a click on its title shows it, Markdown rendered and math typeset."""
+    page, log = open_deck(deck)
+    where = page.evaluate(
+        """() => {
+            const d = document.querySelector('.reveal details.dropdown');
+            if (!d) return null;
+            const top = [...document.querySelectorAll('.reveal .slides > section')];
+            const h = top.findIndex(s => s.contains(d));
+            const v = [...top[h].querySelectorAll(':scope > section')].findIndex(s => s.contains(d));
+            return [h, Math.max(v, 0)];
+        }"""
+    )
+    assert where is not None, f"{deck}: no solution as a <details> block"
+    html = deck_path(deck).read_text()
+    first = re.search(r"<details[^>]*>(.*?)</details>", html, re.S).group(1)
+    page.evaluate("hash => { location.hash = hash; }", f"#/{where[0]}/{where[1]}")
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.reveal .slides section.present')]
+                 .some(s => s.querySelector('details.dropdown'))"""
+    )
+    details = page.locator(".reveal details.dropdown").first
+    body = details.locator(":scope > :not(summary)").first
+    assert details.locator("summary").inner_text().strip() == "Solution"
+    assert not details.evaluate("d => d.open"), f"{deck}: the solution is open before a click"
+    assert not body.is_visible(), f"{deck}: the solution is visible before a click"
+    details.locator("summary").click()
+    page.wait_for_function("d => d.open", arg=details.element_handle(), timeout=5_000)
+    assert body.is_visible(), f"{deck}: a click on the title did not show the solution"
+    assert details.locator("p").count() > 0, f"{deck}: the solution is not rendered Markdown"
+    if "$" in first:
+        assert details.locator("mjx-container").count() > 0, f"{deck}: no math in the solution"
+    details.locator("summary").click()  # as it was, and back to the first slide
+    page.evaluate("() => { location.hash = '#/'; }")
     assert log.page_errors == [], f"{deck}: uncaught errors {log.page_errors}"
