@@ -1,4 +1,4 @@
-"""``python -m ganlab train dcgan``: train the DCGAN of chapter 4 from the command line.
+"""``python -m ganlab train dcgan|classifier``: train chapter 4's models from the command line.
 
 A progress bar per epoch; after every epoch a grid of 64 samples from fixed latents
 (``OUT/samples_epoch_NNN.png``) and an atomic checkpoint (``OUT/dcgan.pt``: models, optimisers,
@@ -39,6 +39,14 @@ def _parser() -> argparse.ArgumentParser:
     dcgan.add_argument("--export", type=Path, default=None,
                        help="after training, write the generator alone here (the shipped weights)")  # fmt: skip
     dcgan.add_argument("--no-progress", action="store_true", help="no progress bar")
+    clf = models.add_parser("classifier", help="the small CNN classifier of chapters 4 and 5")
+    clf.add_argument("--data", choices=["fashion_mnist", "mnist"], default="fashion_mnist")
+    clf.add_argument("--epochs", type=int, default=3)
+    clf.add_argument("--batch-size", type=int, default=128)
+    clf.add_argument("--seed", type=int, default=0)
+    clf.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    clf.add_argument("--export", type=Path, required=True, help="where to write the weights")
+    clf.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
 
@@ -90,9 +98,32 @@ def train_dcgan(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
+def train_classifier(args: argparse.Namespace, argv: list[str]) -> int:
+    from ganlab import data, models, train
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    train_set, test_set = getattr(data, args.data)("train"), getattr(data, args.data)("test")
+    train.seed_everything(args.seed)
+    model = models.ImageClassifier(classes=len(train_set.classes))
+    losses = train.fit_classifier(model, train_set.images, train_set.labels, args.epochs,
+                                  batch_size=args.batch_size, seed=args.seed,
+                                  progress=not args.no_progress)  # fmt: skip
+    accuracy = float((model.predict(test_set.images) == test_set.labels).float().mean())
+    print(f"losses per epoch {[round(x, 4) for x in losses]}; test accuracy {100 * accuracy:.2f} %")
+    sha = train.save_checkpoint(
+        args.export, model, None, command="python -m ganlab " + shlex.join(argv), seed=args.seed,
+        epochs=args.epochs, data=args.data, test_accuracy=accuracy, torch=str(torch.__version__),
+    )  # fmt: skip
+    print(f"exported the classifier to {args.export}, SHA-256 {sha}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = _parser().parse_args(argv)
     if args.command == "train" and args.model == "dcgan":
         return train_dcgan(args, argv)
+    if args.command == "train" and args.model == "classifier":
+        return train_classifier(args, argv)
     return 2  # argparse rejects anything else first

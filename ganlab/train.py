@@ -525,6 +525,47 @@ def fit_epochs(
     return history
 
 
+def fit_classifier(
+    model: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    epochs: int = 2,
+    *,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    seed: int = 0,
+    progress: bool = True,
+) -> list[float]:
+    """Train a classifier by cross-entropy with Adam(lr) for ``epochs`` shuffled passes over
+    ``images`` (N, C, H, W) and integer ``labels`` (N,); return the mean loss of each epoch."""
+    from tqdm.auto import tqdm
+
+    positive_int("epochs", epochs)
+    positive_int("batch_size", batch_size)
+    if len(images) != len(labels):
+        raise ValueError(f"images and labels differ in length: {len(images)} and {len(labels)}")
+    device = next(model.parameters()).device
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    generator = torch.Generator().manual_seed(seed)
+    model.train()
+    losses: list[float] = []
+    for epoch in range(1, epochs + 1):
+        order = torch.randperm(len(images), generator=generator)
+        total, count = 0.0, 0
+        for i in tqdm(
+            range(0, len(images), batch_size), disable=not progress, desc=f"epoch {epoch}"
+        ):
+            rows = order[i : i + batch_size]
+            x, y = images[rows].to(device), labels[rows].to(device)
+            loss = nn.functional.cross_entropy(model(x), y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total, count = total + loss.item() * len(rows), count + len(rows)
+        losses.append(total / count)
+    return losses
+
+
 def _adam(params: Any, lr: float) -> torch.optim.Optimizer:
     """Adam with beta1 = 0.5, the DCGAN setting that ``train.fit`` also uses."""
     return torch.optim.Adam(params, lr=lr, betas=ADAM_BETAS)

@@ -121,3 +121,29 @@ def test_command_line_trains_resumes_and_exports(tmp_path, monkeypatch, capsys):
     G = models.DCGANGenerator(8, 4)
     meta = train.load_checkpoint(tmp_path / "G.pt", G, sha256=sha)
     assert meta["epochs"] == 2 and meta["command"].startswith("python -m ganlab train dcgan")
+
+
+def test_classifier_learns_a_separable_toy_and_the_command_exports_it(
+    tmp_path, monkeypatch, capsys
+):
+    from ganlab import data
+
+    g = torch.Generator().manual_seed(0)
+    labels = torch.arange(60) % 2
+    images = torch.rand(60, 1, 28, 28, generator=g) * 0.2 - 1 + labels[:, None, None, None] * 1.5
+    split = types.SimpleNamespace(images=images, labels=labels, classes=["dark", "bright"])
+    torch.manual_seed(0)
+    model = models.ImageClassifier(classes=2, width=4, feature_dim=8)
+    epoch_losses = train.fit_classifier(model, images, labels, 5, batch_size=16, progress=False)
+    assert epoch_losses[-1] < epoch_losses[0]
+    assert (model.predict(images) == labels).all()
+    assert model.features(images[:3]).shape == (3, 8)
+
+    monkeypatch.setattr(data, "fashion_mnist", lambda s: split, raising=False)
+    out = tmp_path / "clf.pt"
+    assert (
+        cli.main(["train", "classifier", "--epochs", "1", "--export", str(out), "--no-progress"])
+        == 0
+    )
+    assert "test accuracy" in capsys.readouterr().out
+    assert train.load_checkpoint(out, models.ImageClassifier(classes=2))["epochs"] == 1
