@@ -72,3 +72,36 @@ def arithmetic(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tenso
             f"a, b, c must share one latent size, got {[tuple(v.shape) for v in vectors]}"
         )
     return vectors[0] - vectors[1] + vectors[2]
+
+
+@torch.no_grad()
+def class_latents(
+    G: torch.nn.Module,
+    classifier: torch.nn.Module,
+    per_class: int = 3,
+    pool: int = 2000,
+    seed: int = 0,
+) -> dict[int, torch.Tensor]:
+    """For each class c the classifier knows, the ``per_class`` latent vectors, among ``pool``
+    draws z ~ N(0, I), whose images G(z) it assigns to c most confidently: class -> (k, d).
+
+    Classes with fewer than ``per_class`` samples in the pool are left out. These are the
+    "three samples per concept" of Radford et al. 2016, picked by a classifier instead of by eye.
+    """
+    z = G.sample_latent(pool, seed=seed)
+    was_training = G.training
+    G.eval()
+    try:
+        images = torch.cat([G(z[i : i + 500]) for i in range(0, pool, 500)])
+    finally:
+        G.train(was_training)
+    classifier.eval()
+    probs = torch.cat([classifier(images[i : i + 500]).softmax(1) for i in range(0, pool, 500)])
+    confidence, label = probs.max(dim=1)
+    chosen: dict[int, torch.Tensor] = {}
+    for c in range(probs.shape[1]):
+        rows = torch.nonzero(label == c).flatten()
+        if len(rows) >= per_class:
+            best = rows[confidence[rows].argsort(descending=True)[:per_class]]
+            chosen[c] = z[best]
+    return chosen

@@ -7,6 +7,8 @@
 - ``ModeCollapseLab`` (chapter 3): a 2-D toy, a remedy from ``experiments.REMEDIES``, training
   a few hundred steps per click, samples and per-mode histogram; ``mode_collapse_animation`` is
   its static fallback.
+- ``LatentExplorer`` (chapter 4): lerp/slerp walks between two latents, nudging one latent
+  coordinate, concept arithmetic; ``latent_walk_animation`` is its static fallback.
 - ``DiracGAN`` (chapter 2): trajectories of the Dirac-GAN for a chosen loss, update scheme,
   step size and regulariser; ``dirac_animation`` is its static fallback.
 
@@ -16,6 +18,7 @@ imported only when a widget's controls are built, so ``import ganlab`` works wit
 
 from ganlab.widgets._common import _encode, _playing_trait
 from ganlab.widgets.dirac import DEFAULT_ANIMATION, REGULARIZERS, DiracGAN, dirac_animation
+from ganlab.widgets.latent import LatentExplorer, latent_walk_animation
 from ganlab.widgets.mode_collapse import ModeCollapseLab, mode_collapse_animation
 from ganlab.widgets.playground import (
     CONTROLS,
@@ -33,6 +36,8 @@ __all__ = [
     "WIDTHS",
     "DEFAULT_ANIMATION",
     "DiracGAN",
+    "LatentExplorer",
+    "latent_walk_animation",
     "ModeCollapseLab",
     "mode_collapse_animation",
     "dirac_animation",
