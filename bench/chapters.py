@@ -31,6 +31,7 @@ BUDGET_S = {  # from each chapter's issue; chapters without one get the default
     "01_adversarial_game": 120,
     "02_saturation": 120,
     "03_mode_collapse": 150,
+    "04_dcgan": 180,
 }
 DEFAULT_BUDGET_S = 150
 BOOK_BUDGET_S = 15 * 60

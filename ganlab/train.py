@@ -695,3 +695,55 @@ def load_checkpoint(
     if generator is not None:
         generator.set_state(payload["rng"])
     return dict(payload.get("meta") or {})
+
+
+# ----------------------------------------------------------------------------- shipped weights
+
+
+@dataclass(frozen=True)
+class Pretrained:
+    """A model shipped in ``ganlab/weights``: its file, SHA-256 and how to build it empty."""
+
+    file: str
+    sha256: str
+    build: Callable[[], nn.Module]
+
+
+def _pretrained() -> dict[str, Pretrained]:
+    from ganlab.models import DCGANGenerator, ImageClassifier
+
+    return {
+        "dcgan_fashion_mnist": Pretrained(
+            "dcgan_fashion_mnist.pt", DCGAN_FASHION_MNIST_SHA256,
+            lambda: DCGANGenerator(latent_dim=64, width=32),
+        ),
+        "classifier_fashion_mnist": Pretrained(
+            "classifier_fashion_mnist.pt", CLASSIFIER_FASHION_MNIST_SHA256,
+            lambda: ImageClassifier(classes=10),
+        ),
+    }  # fmt: skip
+
+
+DCGAN_FASHION_MNIST_SHA256 = "3325734a584837037d4307ece00f2f434c4ece1a70cb8ec1f3b4b72cad7a5ce3"
+CLASSIFIER_FASHION_MNIST_SHA256 = "3b1c548753c9f8b0fa1e271aa64f9d0a73cee5b4717546b0f6135d22e875c00d"
+
+
+def load_pretrained(
+    name: str, device: torch.device | str = "cpu"
+) -> tuple[nn.Module, dict[str, Any]]:
+    """(model in eval mode, meta) of a shipped model, its file checked against the SHA-256 listed
+    here before loading (``weights_only=True``). ``meta["command"]`` is how it was trained.
+
+    Names: "dcgan_fashion_mnist" (chapter 4's generator), "classifier_fashion_mnist" (the small
+    CNN that names the class of an image, chapters 4 and 5).
+    """
+    from importlib.resources import files
+
+    registry = _pretrained()
+    if name not in registry:
+        raise ValueError(f"unknown pretrained model {name!r}; expected one of {sorted(registry)}")
+    entry = registry[name]
+    model = entry.build()
+    path = Path(str(files("ganlab").joinpath("weights", entry.file)))
+    meta = load_checkpoint(path, model, sha256=entry.sha256)
+    return model.to(device).eval(), meta

@@ -147,3 +147,19 @@ def test_classifier_learns_a_separable_toy_and_the_command_exports_it(
     )
     assert "test accuracy" in capsys.readouterr().out
     assert train.load_checkpoint(out, models.ImageClassifier(classes=2))["epochs"] == 1
+
+
+@pytest.mark.parametrize("name", ["dcgan_fashion_mnist", "classifier_fashion_mnist"])
+def test_shipped_weights_load_with_their_checksum_and_command(name):
+    model, meta = train.load_pretrained(name)
+    assert not model.training
+    assert meta["command"].startswith("python -m ganlab train")
+    assert meta["seed"] == 0
+
+
+def test_load_pretrained_rejects_unknown_names_and_a_wrong_checksum(monkeypatch):
+    with pytest.raises(ValueError, match="unknown pretrained model 'gpt'"):
+        train.load_pretrained("gpt")
+    monkeypatch.setattr(train, "DCGAN_FASHION_MNIST_SHA256", "0" * 64)
+    with pytest.raises(train.CheckpointError, match="expected 0000"):
+        train.load_pretrained("dcgan_fashion_mnist")
