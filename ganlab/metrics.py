@@ -5,6 +5,12 @@ papers (Srivastava et al. 2017, Lin et al. 2018): assign each sample to its near
 mode centre; it is *high quality* when it lies within ``threshold`` (3) standard
 deviations of that centre; a mode is *captured* when it is the nearest mode of at
 least one high-quality sample. 2,500 samples is the papers' evaluation size.
+
+For images, the scores of chapter 5 work on features (N, d) from any extractor: ``features``
+runs a model's ``features`` method (the shipped Fashion-MNIST classifier here; Inception-v3's
+pool3 in the papers, which cannot be downloaded on this project's machines, so our FID is
+"FID-like" and not comparable with published values). Inception Score works on class
+probabilities. Each function checks shapes and NaNs and names what is wrong.
 """
 
 from __future__ import annotations
@@ -105,3 +111,189 @@ def wasserstein_1d(x: torch.Tensor, y: torch.Tensor) -> float:
             f"{flat[1].numel()}"
         )
     return float((flat[0].sort().values - flat[1].sort().values).abs().mean())
+
+
+# ----------------------------------------------------------------------------- image scores
+
+
+def _features_matrix(name: str, x: torch.Tensor, min_rows: int = 1) -> torch.Tensor:
+    """``x`` as a float64 CPU matrix (N, d), checked: 2-D, N >= min_rows, finite."""
+    if not isinstance(x, torch.Tensor) or x.dim() != 2:
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"{name} must be a feature matrix of shape (N, d), got {shape}")
+    if x.shape[0] < min_rows:
+        raise ValueError(f"{name} needs at least {min_rows} rows here, got {x.shape[0]}")
+    x = x.detach().to("cpu", torch.float64)
+    if not torch.isfinite(x).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return x
+
+
+def _same_dim(a: torch.Tensor, b: torch.Tensor) -> None:
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(
+            f"real and generated features differ in dimension: {a.shape[1]} and {b.shape[1]} "
+            "(use the same feature extractor for both)"
+        )
+
+
+@torch.no_grad()
+def features(model: torch.nn.Module, images: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """``model.features(images)`` in eval mode and in batches: (N, C, H, W) -> (N, d) on the CPU.
+
+    Any module with a ``features`` method works (``models.ImageClassifier``; a wrapper around
+    Inception-v3's pool3 for published-comparable FIDs)."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    try:
+        return torch.cat([
+            model.features(images[i : i + batch_size].to(device)).cpu()
+            for i in range(0, len(images), batch_size)
+        ])  # fmt: skip
+    finally:
+        model.train(was_training)
+
+
+def _trace_sqrt_product(sigma1: torch.Tensor, sigma2: torch.Tensor) -> torch.Tensor:
+    """Tr((sigma1 sigma2)^(1/2)) for symmetric PSD matrices, through a symmetric product:
+    sigma1 sigma2 is similar to A = S sigma2 S with S = sigma1^(1/2), and A is symmetric PSD,
+    so the trace is the sum of sqrt(eigenvalues of A) (negative round-off clipped to 0)."""
+    vals, vecs = torch.linalg.eigh(sigma1)
+    root = (vecs * vals.clamp(min=0).sqrt()) @ vecs.T
+    inner = root @ sigma2 @ root
+    return torch.linalg.eigvalsh((inner + inner.T) / 2).clamp(min=0).sqrt().sum()
+
+
+def frechet_distance(
+    mu1: torch.Tensor, sigma1: torch.Tensor, mu2: torch.Tensor, sigma2: torch.Tensor,
+    eps: float = 1e-6,
+) -> float:  # fmt: skip
+    """d^2 = ||mu1 - mu2||^2 + Tr(sigma1 + sigma2 - 2 (sigma1 sigma2)^(1/2)) between two Gaussians.
+
+    The square root's trace is computed by eigendecomposition of a symmetric matrix (see
+    ``_trace_sqrt_product``), which stays real and stable where ``scipy.linalg.sqrtm`` of the
+    non-symmetric product can turn complex; if it is not finite, eps I is added to both
+    covariances first, as pytorch-fid does for near-singular ones.
+    """
+    mu1, mu2 = (m.detach().to("cpu", torch.float64).flatten() for m in (mu1, mu2))
+    sigma1, sigma2 = (c.detach().to("cpu", torch.float64) for c in (sigma1, sigma2))
+    d = mu1.numel()
+    if mu2.numel() != d or sigma1.shape != (d, d) or sigma2.shape != (d, d):
+        raise ValueError(
+            f"means and covariances disagree in dimension: {tuple(mu1.shape)}, {tuple(mu2.shape)}, "
+            f"{tuple(sigma1.shape)}, {tuple(sigma2.shape)}"
+        )
+    trace = _trace_sqrt_product(sigma1, sigma2)
+    if not torch.isfinite(trace):
+        offset = eps * torch.eye(d, dtype=torch.float64)
+        trace = _trace_sqrt_product(sigma1 + offset, sigma2 + offset)
+    diff = mu1 - mu2
+    return float(diff @ diff + torch.trace(sigma1) + torch.trace(sigma2) - 2 * trace)
+
+
+def fid(real_features: torch.Tensor, fake_features: torch.Tensor) -> float:
+    """Fréchet distance between Gaussians fitted to two feature sets (N, d) (Heusel et al. 2017):
+    means and unbiased (N - 1) covariances, then ``frechet_distance``. Biased upwards at finite N
+    (about d^2 / 2N between two samples of one Gaussian): compare FIDs only at one N."""
+    real = _features_matrix("real features", real_features, 2)
+    fake = _features_matrix("generated features", fake_features, 2)
+    _same_dim(real, fake)
+    return frechet_distance(real.mean(0), torch.cov(real.T).reshape(real.shape[1], -1),
+                            fake.mean(0), torch.cov(fake.T).reshape(fake.shape[1], -1))  # fmt: skip
+
+
+def _polynomial_kernel(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """k(x, y) = (x.y / d + 1)^3, KID's kernel."""
+    return (x @ y.T / x.shape[1] + 1) ** 3
+
+
+def kid(
+    real_features: torch.Tensor,
+    fake_features: torch.Tensor,
+    subsets: int = 100,
+    subset_size: int = 1000,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Kernel Inception Distance (Binkowski et al. 2018): the unbiased MMD^2 with the cubic
+    polynomial kernel, averaged over ``subsets`` random subsets of ``subset_size`` of each set
+    (without replacement; smaller sets use all rows): (mean, std over subsets).
+
+    MMD^2_u = sum_{i!=j} k(x_i, x_j) / m(m-1) + sum_{i!=j} k(y_i, y_j) / m(m-1) - 2 sum_{i,j} k(x_i, y_j) / m^2.
+    Unbiased: about 0 (and sometimes negative) for one distribution.
+    """
+    real = _features_matrix("real features", real_features, 2)
+    fake = _features_matrix("generated features", fake_features, 2)
+    _same_dim(real, fake)
+    m = min(subset_size, len(real), len(fake))
+    if m < 2:
+        raise ValueError(f"KID needs subsets of at least 2 samples, got {m}")
+    generator = torch.Generator().manual_seed(seed)
+    values = []
+    for _ in range(subsets):
+        x = real[torch.randperm(len(real), generator=generator)[:m]]
+        y = fake[torch.randperm(len(fake), generator=generator)[:m]]
+        kxx, kyy, kxy = _polynomial_kernel(x, x), _polynomial_kernel(y, y), _polynomial_kernel(x, y)
+        off = (kxx.sum() - kxx.diagonal().sum() + kyy.sum() - kyy.diagonal().sum()) / (m * (m - 1))
+        values.append(float(off - 2 * kxy.mean()))
+    mean = sum(values) / len(values)
+    std = (sum((v - mean) ** 2 for v in values) / max(1, len(values) - 1)) ** 0.5
+    return mean, std
+
+
+def inception_score(probs: torch.Tensor, splits: int = 10) -> tuple[float, float]:
+    """Inception Score (Salimans et al. 2016) from class probabilities p(y|x) (N, K):
+    exp(E_x KL(p(y|x) || p(y))) with p(y) the mean over the split, computed on ``splits``
+    equal parts: (mean, std over splits). Between 1 and K; K for confident, uniform classes."""
+    p = _features_matrix("probs", probs, splits)
+    if (p < 0).any() or not torch.allclose(p.sum(1), torch.ones(len(p), dtype=p.dtype), atol=1e-4):
+        raise ValueError("probs must be probabilities: non-negative rows that sum to 1")
+    scores = []
+    for part in torch.tensor_split(p, splits):
+        marginal = part.mean(0, keepdim=True)
+        kl = torch.where(
+            part > 0, part * (part.clamp_min(1e-300).log() - marginal.clamp_min(1e-300).log()), 0.0
+        )
+        scores.append(float(kl.sum(1).mean().exp()))
+    mean = sum(scores) / len(scores)
+    std = (sum((v - mean) ** 2 for v in scores) / max(1, len(scores) - 1)) ** 0.5
+    return mean, std
+
+
+def _kth_neighbour_radii(x: torch.Tensor, k: int) -> torch.Tensor:
+    """Distance from each row of x to its k-th nearest other row (self excluded)."""
+    distances = torch.cdist(x, x)
+    return distances.kthvalue(k + 1, dim=1).values  # the 1st smallest is the row itself (0)
+
+
+def precision_recall(
+    real_features: torch.Tensor, fake_features: torch.Tensor, k: int = 3
+) -> tuple[float, float]:
+    """Improved precision and recall (Kynkäänniemi et al. 2019): each set's manifold is the union
+    of balls around its points with radius = distance to the k-th nearest neighbour (k = 3).
+    Precision = share of generated samples inside the real manifold (quality); recall = share of
+    real samples inside the generated manifold (diversity). A point on a ball's edge is inside."""
+    real = _features_matrix("real features", real_features, k + 1)
+    fake = _features_matrix("generated features", fake_features, k + 1)
+    _same_dim(real, fake)
+    r_real, r_fake = _kth_neighbour_radii(real, k), _kth_neighbour_radii(fake, k)
+    cross = torch.cdist(fake, real)  # (M, N)
+    precision = (cross <= r_real[None, :]).any(dim=1).double().mean()
+    recall = (cross.T <= r_fake[None, :]).any(dim=1).double().mean()
+    return float(precision), float(recall)
+
+
+def density_coverage(
+    real_features: torch.Tensor, fake_features: torch.Tensor, k: int = 5
+) -> tuple[float, float]:
+    """Density and coverage (Naeem et al. 2020), real balls of radius = k-th NN distance (k = 5):
+    density = (1 / kM) sum_j #{real balls containing fake_j} (about 1 when the sets agree,
+    unbounded above); coverage = share of real balls that contain at least one fake (strict <)."""
+    real = _features_matrix("real features", real_features, k + 1)
+    fake = _features_matrix("generated features", fake_features, 1)
+    _same_dim(real, fake)
+    radii = _kth_neighbour_radii(real, k)
+    inside = torch.cdist(real, fake) < radii[:, None]  # (N, M)
+    density = inside.sum() / (k * fake.shape[0])
+    coverage = inside.any(dim=1).double().mean()
+    return float(density), float(coverage)

@@ -717,6 +717,10 @@ def _pretrained() -> dict[str, Pretrained]:
             "dcgan_fashion_mnist.pt", DCGAN_FASHION_MNIST_SHA256,
             lambda: DCGANGenerator(latent_dim=64, width=32),
         ),
+        "dcgan_fashion_mnist_epoch1": Pretrained(
+            "dcgan_fashion_mnist_epoch1.pt", DCGAN_FASHION_MNIST_EPOCH1_SHA256,
+            lambda: DCGANGenerator(latent_dim=64, width=32),
+        ),
         "classifier_fashion_mnist": Pretrained(
             "classifier_fashion_mnist.pt", CLASSIFIER_FASHION_MNIST_SHA256,
             lambda: ImageClassifier(classes=10),
@@ -725,6 +729,9 @@ def _pretrained() -> dict[str, Pretrained]:
 
 
 DCGAN_FASHION_MNIST_SHA256 = "3325734a584837037d4307ece00f2f434c4ece1a70cb8ec1f3b4b72cad7a5ce3"
+DCGAN_FASHION_MNIST_EPOCH1_SHA256 = (
+    "873cccec1dcc9af31bc6b5b62b0e8751d6af4f04177909746fdd92f5cedcdf3b"
+)
 CLASSIFIER_FASHION_MNIST_SHA256 = "3b1c548753c9f8b0fa1e271aa64f9d0a73cee5b4717546b0f6135d22e875c00d"
 
 
@@ -734,7 +741,8 @@ def load_pretrained(
     """(model in eval mode, meta) of a shipped model, its file checked against the SHA-256 listed
     here before loading (``weights_only=True``). ``meta["command"]`` is how it was trained.
 
-    Names: "dcgan_fashion_mnist" (chapter 4's generator), "classifier_fashion_mnist" (the small
+    Names: "dcgan_fashion_mnist" (chapter 4's generator), "dcgan_fashion_mnist_epoch1" (the
+    same run after its first epoch, chapter 5), "classifier_fashion_mnist" (the small
     CNN that names the class of an image, chapters 4 and 5).
     """
     from importlib.resources import files

@@ -149,7 +149,9 @@ def test_classifier_learns_a_separable_toy_and_the_command_exports_it(
     assert train.load_checkpoint(out, models.ImageClassifier(classes=2))["epochs"] == 1
 
 
-@pytest.mark.parametrize("name", ["dcgan_fashion_mnist", "classifier_fashion_mnist"])
+@pytest.mark.parametrize(
+    "name", ["dcgan_fashion_mnist", "dcgan_fashion_mnist_epoch1", "classifier_fashion_mnist"]
+)
 def test_shipped_weights_load_with_their_checksum_and_command(name):
     model, meta = train.load_pretrained(name)
     assert not model.training

@@ -9,6 +9,8 @@
   its static fallback.
 - ``LatentExplorer`` (chapter 4): lerp/slerp walks between two latents, nudging one latent
   coordinate, concept arithmetic; ``latent_walk_animation`` is its static fallback.
+- ``TuringTest`` (chapter 5): real or generated, one image at a time, scored with a Wilson
+  interval: the human baseline.
 - ``DiracGAN`` (chapter 2): trajectories of the Dirac-GAN for a chosen loss, update scheme,
   step size and regulariser; ``dirac_animation`` is its static fallback.
 
@@ -29,6 +31,7 @@ from ganlab.widgets.playground import (
     playground_animation,
 )
 from ganlab.widgets.saturation import SaturationExplorer
+from ganlab.widgets.turing import TuringTest, wilson_interval
 
 __all__ = [
     "CONTROLS",
@@ -44,6 +47,8 @@ __all__ = [
     "Playground",
     "REGULARIZERS",
     "SaturationExplorer",
+    "TuringTest",
+    "wilson_interval",
     "playground_animation",
     "_encode",
     "_optimal_discriminator_grid",
