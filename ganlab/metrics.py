@@ -129,6 +129,17 @@ def _features_matrix(name: str, x: torch.Tensor, min_rows: int = 1) -> torch.Ten
     return x
 
 
+def _positive(name: str, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+
+
+def _std(values: list[float]) -> float:
+    """Population standard deviation (ddof = 0), as np.std in the reference IS and KID code."""
+    mean = sum(values) / len(values)
+    return (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
+
+
 def _same_dim(a: torch.Tensor, b: torch.Tensor) -> None:
     if a.shape[1] != b.shape[1]:
         raise ValueError(
@@ -178,6 +189,8 @@ def frechet_distance(
     """
     mu1, mu2 = (m.detach().to("cpu", torch.float64).flatten() for m in (mu1, mu2))
     sigma1, sigma2 = (c.detach().to("cpu", torch.float64) for c in (sigma1, sigma2))
+    if not all(torch.isfinite(t).all() for t in (mu1, mu2, sigma1, sigma2)):
+        raise ValueError("the means and covariances must be finite (a NaN or inf was found)")
     d = mu1.numel()
     if mu2.numel() != d or sigma1.shape != (d, d) or sigma2.shape != (d, d):
         raise ValueError(
@@ -217,11 +230,13 @@ def kid(
 ) -> tuple[float, float]:
     """Kernel Inception Distance (Binkowski et al. 2018): the unbiased MMD^2 with the cubic
     polynomial kernel, averaged over ``subsets`` random subsets of ``subset_size`` of each set
-    (without replacement; smaller sets use all rows): (mean, std over subsets).
+    (without replacement; smaller sets use all rows): (mean, std over subsets, ddof 0 as np.std).
 
     MMD^2_u = sum_{i!=j} k(x_i, x_j) / m(m-1) + sum_{i!=j} k(y_i, y_j) / m(m-1) - 2 sum_{i,j} k(x_i, y_j) / m^2.
     Unbiased: about 0 (and sometimes negative) for one distribution.
     """
+    _positive("subsets", subsets)
+    _positive("subset_size", subset_size)
     real = _features_matrix("real features", real_features, 2)
     fake = _features_matrix("generated features", fake_features, 2)
     _same_dim(real, fake)
@@ -236,15 +251,14 @@ def kid(
         kxx, kyy, kxy = _polynomial_kernel(x, x), _polynomial_kernel(y, y), _polynomial_kernel(x, y)
         off = (kxx.sum() - kxx.diagonal().sum() + kyy.sum() - kyy.diagonal().sum()) / (m * (m - 1))
         values.append(float(off - 2 * kxy.mean()))
-    mean = sum(values) / len(values)
-    std = (sum((v - mean) ** 2 for v in values) / max(1, len(values) - 1)) ** 0.5
-    return mean, std
+    return sum(values) / len(values), _std(values)
 
 
 def inception_score(probs: torch.Tensor, splits: int = 10) -> tuple[float, float]:
     """Inception Score (Salimans et al. 2016) from class probabilities p(y|x) (N, K):
     exp(E_x KL(p(y|x) || p(y))) with p(y) the mean over the split, computed on ``splits``
-    equal parts: (mean, std over splits). Between 1 and K; K for confident, uniform classes."""
+    equal parts: (mean, std over splits, ddof 0 as the reference code's np.std). Between 1 and K; K for confident, uniform classes."""
+    _positive("splits", splits)
     p = _features_matrix("probs", probs, splits)
     if (p < 0).any() or not torch.allclose(p.sum(1), torch.ones(len(p), dtype=p.dtype), atol=1e-4):
         raise ValueError("probs must be probabilities: non-negative rows that sum to 1")
@@ -255,9 +269,7 @@ def inception_score(probs: torch.Tensor, splits: int = 10) -> tuple[float, float
             part > 0, part * (part.clamp_min(1e-300).log() - marginal.clamp_min(1e-300).log()), 0.0
         )
         scores.append(float(kl.sum(1).mean().exp()))
-    mean = sum(scores) / len(scores)
-    std = (sum((v - mean) ** 2 for v in scores) / max(1, len(scores) - 1)) ** 0.5
-    return mean, std
+    return sum(scores) / len(scores), _std(scores)
 
 
 def _kth_neighbour_radii(x: torch.Tensor, k: int) -> torch.Tensor:
@@ -273,6 +285,7 @@ def precision_recall(
     of balls around its points with radius = distance to the k-th nearest neighbour (k = 3).
     Precision = share of generated samples inside the real manifold (quality); recall = share of
     real samples inside the generated manifold (diversity). A point on a ball's edge is inside."""
+    _positive("k", k)
     real = _features_matrix("real features", real_features, k + 1)
     fake = _features_matrix("generated features", fake_features, k + 1)
     _same_dim(real, fake)
@@ -289,11 +302,12 @@ def density_coverage(
     """Density and coverage (Naeem et al. 2020), real balls of radius = k-th NN distance (k = 5):
     density = (1 / kM) sum_j #{real balls containing fake_j} (about 1 when the sets agree,
     unbounded above); coverage = share of real balls that contain at least one fake (strict <)."""
+    _positive("k", k)
     real = _features_matrix("real features", real_features, k + 1)
     fake = _features_matrix("generated features", fake_features, 1)
     _same_dim(real, fake)
     radii = _kth_neighbour_radii(real, k)
     inside = torch.cdist(real, fake) < radii[:, None]  # (N, M)
-    density = inside.sum() / (k * fake.shape[0])
+    density = inside.sum().double() / (k * fake.shape[0])
     coverage = inside.any(dim=1).double().mean()
     return float(density), float(coverage)
