@@ -72,3 +72,11 @@ def test_png_and_buttons(monkeypatch):
     assert test.guesses == [True, False]
     buttons[2].click()
     assert test.guesses == []
+
+
+def test_turing_animation_has_one_frame_per_image_and_no_answers():
+    test = widgets.TuringTest(*decks(), n=4, seed=0)
+    html = widgets.turing_animation(test)
+    assert html == widgets.turing_animation(test)
+    assert html.count("data:image/png;base64") == 4
+    assert "generated" not in html.replace("real or generated?", "")

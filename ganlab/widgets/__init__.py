@@ -10,7 +10,7 @@
 - ``LatentExplorer`` (chapter 4): lerp/slerp walks between two latents, nudging one latent
   coordinate, concept arithmetic; ``latent_walk_animation`` is its static fallback.
 - ``TuringTest`` (chapter 5): real or generated, one image at a time, scored with a Wilson
-  interval: the human baseline.
+  interval: the human baseline; ``turing_animation`` is its static fallback.
 - ``DiracGAN`` (chapter 2): trajectories of the Dirac-GAN for a chosen loss, update scheme,
   step size and regulariser; ``dirac_animation`` is its static fallback.
 
@@ -31,7 +31,7 @@ from ganlab.widgets.playground import (
     playground_animation,
 )
 from ganlab.widgets.saturation import SaturationExplorer
-from ganlab.widgets.turing import TuringTest, wilson_interval
+from ganlab.widgets.turing import TuringTest, turing_animation, wilson_interval
 
 __all__ = [
     "CONTROLS",
@@ -48,6 +48,7 @@ __all__ = [
     "REGULARIZERS",
     "SaturationExplorer",
     "TuringTest",
+    "turing_animation",
     "wilson_interval",
     "playground_animation",
     "_encode",

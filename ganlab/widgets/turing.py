@@ -114,3 +114,22 @@ class TuringTest(App):
         fake.on_click(lambda _: self.run_safely(lambda: self.answer(False)))
         again.on_click(lambda _: self.run_safely(self.reset))
         return W.HBox([real, fake, again])
+
+
+def turing_animation(test: TuringTest, fps: float = 1.0) -> str:
+    """Static fallback of the Turing test: its images one per frame, numbered, as playable
+    ``to_jshtml`` HTML (the answers are not in it: print ``test.is_real`` somewhere hidden)."""
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from ganlab.widgets._common import frames_to_jshtml
+
+    pictures = []
+    for i, image in enumerate(test.images):
+        fig = _Figure(figsize=(2.2, 2.4), dpi=72, layout="constrained")
+        canvas = FigureCanvasAgg(fig)
+        plot.image_grid(image[None], nrow=1, ax=fig.add_subplot(),
+                        title=f"{i + 1} of {len(test.images)}: real or generated?")  # fmt: skip
+        canvas.draw()
+        pictures.append(np.asarray(canvas.buffer_rgba())[..., :3].copy())
+    return frames_to_jshtml(pictures, dpi=72, fps=fps)
