@@ -68,10 +68,8 @@ def train_dcgan(args: argparse.Namespace, argv: list[str]) -> int:
     def after_epoch(
         epoch: int, history: train.History, G: torch.nn.Module, D: torch.nn.Module
     ) -> None:
-        G.eval()
-        with torch.no_grad():
+        with torch.no_grad(), models.evaluating(G):
             grid = plot.tile_images(G(z_fixed), nrow=8)
-        G.train()
         import matplotlib.pyplot as plt
 
         plt.imsave(

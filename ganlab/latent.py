@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import torch
 
+from ganlab.models import evaluating
+
 
 def _ts(t: float | torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     """t as a column (T, 1) of interpolation weights in [0, 1]."""
@@ -89,14 +91,9 @@ def class_latents(
     "three samples per concept" of Radford et al. 2016, picked by a classifier instead of by eye.
     """
     z = G.sample_latent(pool, seed=seed)
-    was_training = G.training
-    G.eval()
-    try:
+    with evaluating(G, classifier):
         images = torch.cat([G(z[i : i + 500]) for i in range(0, pool, 500)])
-    finally:
-        G.train(was_training)
-    classifier.eval()
-    probs = torch.cat([classifier(images[i : i + 500]).softmax(1) for i in range(0, pool, 500)])
+        probs = torch.cat([classifier(images[i : i + 500]).softmax(1) for i in range(0, pool, 500)])
     confidence, label = probs.max(dim=1)
     chosen: dict[int, torch.Tensor] = {}
     for c in range(probs.shape[1]):

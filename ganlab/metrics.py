@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 import torch
 
-from ganlab._checks import batch_of_vectors, positive_float
+from ganlab._checks import batch_of_vectors, positive_float, positive_int
 from ganlab.data import GaussianMixture
+from ganlab.models import evaluating
 
 
 @dataclass(frozen=True)
@@ -129,11 +130,6 @@ def _features_matrix(name: str, x: torch.Tensor, min_rows: int = 1) -> torch.Ten
     return x
 
 
-def _positive(name: str, value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-
-
 def _std(values: list[float]) -> float:
     """Population standard deviation (ddof = 0), as np.std in the reference IS and KID code."""
     mean = sum(values) / len(values)
@@ -154,16 +150,12 @@ def features(model: torch.nn.Module, images: torch.Tensor, batch_size: int = 100
 
     Any module with a ``features`` method works (``models.ImageClassifier``; a wrapper around
     Inception-v3's pool3 for published-comparable FIDs)."""
-    was_training = model.training
-    model.eval()
     device = next(model.parameters()).device
-    try:
+    with evaluating(model):
         return torch.cat([
             model.features(images[i : i + batch_size].to(device)).cpu()
             for i in range(0, len(images), batch_size)
         ])  # fmt: skip
-    finally:
-        model.train(was_training)
 
 
 def _trace_sqrt_product(sigma1: torch.Tensor, sigma2: torch.Tensor) -> torch.Tensor:
@@ -235,8 +227,8 @@ def kid(
     MMD^2_u = sum_{i!=j} k(x_i, x_j) / m(m-1) + sum_{i!=j} k(y_i, y_j) / m(m-1) - 2 sum_{i,j} k(x_i, y_j) / m^2.
     Unbiased: about 0 (and sometimes negative) for one distribution.
     """
-    _positive("subsets", subsets)
-    _positive("subset_size", subset_size)
+    positive_int("subsets", subsets)
+    positive_int("subset_size", subset_size)
     real = _features_matrix("real features", real_features, 2)
     fake = _features_matrix("generated features", fake_features, 2)
     _same_dim(real, fake)
@@ -258,7 +250,7 @@ def inception_score(probs: torch.Tensor, splits: int = 10) -> tuple[float, float
     """Inception Score (Salimans et al. 2016) from class probabilities p(y|x) (N, K):
     exp(E_x KL(p(y|x) || p(y))) with p(y) the mean over the split, computed on ``splits``
     equal parts: (mean, std over splits, ddof 0 as the reference code's np.std). Between 1 and K; K for confident, uniform classes."""
-    _positive("splits", splits)
+    positive_int("splits", splits)
     p = _features_matrix("probs", probs, splits)
     if (p < 0).any() or not torch.allclose(p.sum(1), torch.ones(len(p), dtype=p.dtype), atol=1e-4):
         raise ValueError("probs must be probabilities: non-negative rows that sum to 1")
@@ -285,7 +277,7 @@ def precision_recall(
     of balls around its points with radius = distance to the k-th nearest neighbour (k = 3).
     Precision = share of generated samples inside the real manifold (quality); recall = share of
     real samples inside the generated manifold (diversity). A point on a ball's edge is inside."""
-    _positive("k", k)
+    positive_int("k", k)
     real = _features_matrix("real features", real_features, k + 1)
     fake = _features_matrix("generated features", fake_features, k + 1)
     _same_dim(real, fake)
@@ -302,7 +294,7 @@ def density_coverage(
     """Density and coverage (Naeem et al. 2020), real balls of radius = k-th NN distance (k = 5):
     density = (1 / kM) sum_j #{real balls containing fake_j} (about 1 when the sets agree,
     unbounded above); coverage = share of real balls that contain at least one fake (strict <)."""
-    _positive("k", k)
+    positive_int("k", k)
     real = _features_matrix("real features", real_features, k + 1)
     fake = _features_matrix("generated features", fake_features, 1)
     _same_dim(real, fake)

@@ -7,6 +7,9 @@ sigmoid; the losses in ``ganlab.losses`` work on the raw scores.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 from torch import nn
 
@@ -41,7 +44,40 @@ def mlp(in_dim: int, out_dim: int, width: int, depth: int, activation: str) -> n
     return nn.Sequential(*layers)
 
 
-class MLPGenerator(nn.Module):
+@contextmanager
+def evaluating(*modules: nn.Module) -> Iterator[None]:
+    """Put ``modules`` in eval mode (batch norm uses its running statistics) for a block, then
+    give each back the mode it had, even if the block raises."""
+    modes = [m.training for m in modules]
+    for m in modules:
+        m.eval()
+    try:
+        yield
+    finally:
+        for m, mode in zip(modules, modes, strict=True):
+            m.train(mode)
+
+
+class LatentGenerator(nn.Module):
+    """What every generator shares: z ~ N(0, I) of size ``latent_dim`` and ``sample``."""
+
+    latent_dim: int
+
+    def sample_latent(self, n: int, seed: int | torch.Generator | None = None) -> torch.Tensor:
+        """z ~ N(0, I), shape (n, latent_dim), on the model's device."""
+        positive_int("n", n)
+        z = torch.randn(n, self.latent_dim, generator=as_generator(seed))
+        return z.to(next(self.parameters()).device)
+
+    @torch.no_grad()
+    def sample(self, n: int, seed: int | torch.Generator | None = None) -> torch.Tensor:
+        """x = G(z) for n fresh z ~ N(0, I), without gradients, in eval mode (batch norm, where
+        there is one, uses its running statistics); the model's mode is restored."""
+        with evaluating(self):
+            return self(self.sample_latent(n, seed))
+
+
+class MLPGenerator(LatentGenerator):
     """G: z (B, latent_dim) -> x (B, out_dim), an MLP with a linear output layer."""
 
     def __init__(
@@ -60,17 +96,6 @@ class MLPGenerator(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         batch_of_vectors("z (the generator's latent input)", z, self.latent_dim)
         return self.net(z)  # (B, out_dim)
-
-    def sample_latent(self, n: int, seed: int | torch.Generator | None = None) -> torch.Tensor:
-        """z ~ N(0, I), shape (n, latent_dim), on the model's device."""
-        positive_int("n", n)
-        z = torch.randn(n, self.latent_dim, generator=as_generator(seed))
-        return z.to(next(self.parameters()).device)
-
-    @torch.no_grad()
-    def sample(self, n: int, seed: int | torch.Generator | None = None) -> torch.Tensor:
-        """x = G(z) for n fresh z ~ N(0, I), without gradients, shape (n, out_dim)."""
-        return self(self.sample_latent(n, seed))
 
 
 class MLPDiscriminator(nn.Module):
@@ -184,7 +209,7 @@ def dcgan_init(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
-class DCGANGenerator(nn.Module):
+class DCGANGenerator(LatentGenerator):
     """G: z (B, latent_dim) -> image (B, channels, 28, 28) in [-1, 1], by transposed convolutions.
 
     z -> ConvT(7x7) -> (4w, 7, 7) -> ConvT(4, stride 2) -> (2w, 14, 14) -> ConvT(4, stride 2)
@@ -212,23 +237,6 @@ class DCGANGenerator(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         batch_of_vectors("z (the generator's latent input)", z, self.latent_dim)
         return self.net(z[:, :, None, None])  # (B, channels, 28, 28)
-
-    def sample_latent(self, n: int, seed: int | torch.Generator | None = None) -> torch.Tensor:
-        """z ~ N(0, I), shape (n, latent_dim), on the model's device."""
-        positive_int("n", n)
-        z = torch.randn(n, self.latent_dim, generator=as_generator(seed))
-        return z.to(next(self.parameters()).device)
-
-    @torch.no_grad()
-    def sample(self, n: int, seed: int | torch.Generator | None = None) -> torch.Tensor:
-        """x = G(z) for n fresh z ~ N(0, I), in eval mode (batch norm uses its running
-        statistics), without gradients; shape (n, channels, 28, 28). Restores the mode."""
-        was_training = self.training
-        self.eval()
-        try:
-            return self(self.sample_latent(n, seed))
-        finally:
-            self.train(was_training)
 
 
 class DCGANDiscriminator(nn.Module):
@@ -309,11 +317,7 @@ class ImageClassifier(nn.Module):
     @torch.no_grad()
     def predict(self, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
         """The most likely class of each image, (B,), in eval mode, in batches."""
-        was_training = self.training
-        self.eval()
-        try:
+        with evaluating(self):
             return torch.cat(
                 [self(x[i : i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)]
             )
-        finally:
-            self.train(was_training)

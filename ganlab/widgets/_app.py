@@ -26,6 +26,7 @@ class App:
     """Base of the chapter-2 apps: ``figure()`` draws the state, ``widget`` shows it live."""
 
     name = "App"
+    figsize: tuple[float, float] = (9, 3.4)  # inches at 80 dpi; an app may make it a property
 
     def __init__(self) -> None:
         self._widget: Any = None
@@ -38,7 +39,7 @@ class App:
 
     def figure(self) -> _Figure:
         """A new matplotlib Figure of the current state (no pyplot, so nothing is shown twice)."""
-        fig = _Figure(figsize=(9, 3.4), dpi=80, layout="constrained")
+        fig = _Figure(figsize=self.figsize, dpi=80, layout="constrained")
         self.draw(fig)
         return fig
 

@@ -75,6 +75,25 @@ def _stable_ids(html: str) -> str:
     return html.replace(random_id, stable)
 
 
+def images_to_jshtml(images: Any, titles: list[str], fps: float, dpi: float = 72) -> str:
+    """Images (T, C, H, W) in [-1, 1], one per frame under its title, as ``frames_to_jshtml``
+    HTML: the static fallback of the image widgets (latent walk, Turing test)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from ganlab import plot
+
+    if len(images) != len(titles):
+        raise ValueError(f"one title per image: got {len(images)} images and {len(titles)} titles")
+    pictures = []
+    for image, title in zip(images, titles, strict=True):
+        fig = _Figure(figsize=(2.2, 2.4), dpi=dpi, layout="constrained")
+        canvas = FigureCanvasAgg(fig)
+        plot.image_grid(image[None], nrow=1, ax=fig.add_subplot(), title=title)
+        canvas.draw()
+        pictures.append(np.asarray(canvas.buffer_rgba())[..., :3].copy())
+    return frames_to_jshtml(pictures, dpi=dpi, fps=fps)
+
+
 def frames_to_jshtml(
     frames: list[np.ndarray], dpi: float, fps: float, frame_format: str = "png"
 ) -> str:

@@ -5,24 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import torch
 
 from ganlab import latent, plot
+from ganlab.models import evaluating
 from ganlab.widgets._app import App
-from ganlab.widgets._common import _Figure, frames_to_jshtml
+from ganlab.widgets._common import _Figure, images_to_jshtml
 
 PATHS = ("slerp", "lerp")
 
 
 @torch.no_grad()
 def _images(G: torch.nn.Module, z: torch.Tensor) -> torch.Tensor:
-    was_training = G.training
-    G.eval()
-    try:
+    """G(z) in eval mode, on the CPU."""
+    with evaluating(G):
         return G(z).cpu()
-    finally:
-        G.train(was_training)
 
 
 class LatentExplorer(App):
@@ -129,11 +126,9 @@ class LatentExplorer(App):
             plot.image_grid(images, nrow=4, ax=fig.add_subplot(grid[1, :2]),
                             title=f"{a}  -  {b}  +  {c}  =  ?")  # fmt: skip
 
-    def figure(self) -> _Figure:
-        fig = _Figure(figsize=(10, 4.6 if self.arithmetic_classes else 2.4), dpi=80,
-                      layout="constrained")  # fmt: skip
-        self.draw(fig)
-        return fig
+    @property
+    def figsize(self) -> tuple[float, float]:  # type: ignore[override]
+        return (10, 4.6 if self.arithmetic_classes else 2.4)
 
     def build_controls(self, W: Any) -> Any:
         seed0 = W.BoundedIntText(value=self.seeds[0], min=0, max=2**31 - 1, description="seed z0")
@@ -173,20 +168,10 @@ def latent_walk_animation(
 ) -> str:
     """Static fallback of the explorer: a closed slerp tour through the latents of ``seeds``,
     each frame G(z) beside the norm |z|, as playable ``to_jshtml`` HTML."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
     if len(seeds) < 2:
         raise ValueError(f"a walk needs at least 2 seeds, got {seeds!r}")
     zs = [G.sample_latent(1, seed=s)[0].cpu() for s in seeds]
     ts = torch.linspace(0, 1, frames_per_leg + 1)[:-1]
     path = torch.cat([latent.slerp(zs[i], zs[(i + 1) % len(zs)], ts) for i in range(len(zs))])
     images = _images(G, path.to(next(G.parameters()).device))
-    pictures = []
-    for i, image in enumerate(images):
-        fig = _Figure(figsize=(2.2, 2.4), dpi=72, layout="constrained")
-        canvas = FigureCanvasAgg(fig)
-        plot.image_grid(image[None], nrow=1, ax=fig.add_subplot(),
-                        title=f"slerp tour, |z| = {path[i].norm():.2f}")  # fmt: skip
-        canvas.draw()
-        pictures.append(np.asarray(canvas.buffer_rgba())[..., :3].copy())
-    return frames_to_jshtml(pictures, dpi=72, fps=fps)
+    return images_to_jshtml(images, [f"slerp tour, |z| = {z.norm():.2f}" for z in path], fps)

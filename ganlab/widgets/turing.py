@@ -10,7 +10,7 @@ import torch
 
 from ganlab import plot
 from ganlab.widgets._app import App
-from ganlab.widgets._common import _Figure
+from ganlab.widgets._common import _Figure, images_to_jshtml
 
 
 def wilson_interval(correct: int, total: int, z: float = 1.96) -> tuple[float, float]:
@@ -36,6 +36,7 @@ class TuringTest(App):
     """
 
     name = "TuringTest"
+    figsize = (2.2, 2.4)
 
     def __init__(self, real: torch.Tensor, fake: torch.Tensor, n: int = 20, seed: int = 0) -> None:
         super().__init__()
@@ -91,11 +92,6 @@ class TuringTest(App):
                            "Not distinguishable from chance at this sample size.")  # fmt: skip
         return text + f"Image {answered + 1} of {len(self.images)}."
 
-    def figure(self) -> _Figure:
-        fig = _Figure(figsize=(2.2, 2.4), dpi=80, layout="constrained")
-        self.draw(fig)
-        return fig
-
     def draw(self, fig: _Figure) -> None:
         ax = fig.add_subplot()
         i = min(len(self.guesses), len(self.images) - 1)
@@ -119,17 +115,7 @@ class TuringTest(App):
 def turing_animation(test: TuringTest, fps: float = 1.0) -> str:
     """Static fallback of the Turing test: its images one per frame, numbered, as playable
     ``to_jshtml`` HTML (the answers are not in it: print ``test.is_real`` somewhere hidden)."""
-    import numpy as np
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    from ganlab.widgets._common import frames_to_jshtml
-
-    pictures = []
-    for i, image in enumerate(test.images):
-        fig = _Figure(figsize=(2.2, 2.4), dpi=72, layout="constrained")
-        canvas = FigureCanvasAgg(fig)
-        plot.image_grid(image[None], nrow=1, ax=fig.add_subplot(),
-                        title=f"{i + 1} of {len(test.images)}: real or generated?")  # fmt: skip
-        canvas.draw()
-        pictures.append(np.asarray(canvas.buffer_rgba())[..., :3].copy())
-    return frames_to_jshtml(pictures, dpi=72, fps=fps)
+    n = len(test.images)
+    return images_to_jshtml(
+        test.images, [f"{i + 1} of {n}: real or generated?" for i in range(n)], fps
+    )
