@@ -47,3 +47,23 @@ def as_generator(seed: int | torch.Generator | None) -> torch.Generator:
     else:
         raise TypeError(f"seed must be an int, a torch.Generator or None, got {seed!r}")
     return generator
+
+
+def class_labels(name: str, labels: object, classes: int, n: int | None = None) -> torch.Tensor:
+    """Return ``labels`` if it is an integer tensor (B,) with values in [0, classes) (and B = n
+    when n is given); otherwise raise an error that names the value and what was expected."""
+    if not isinstance(labels, torch.Tensor):
+        raise TypeError(
+            f"{name} must be a torch.Tensor of class indices, got {type(labels).__name__}"
+        )
+    if labels.dtype not in (torch.int64, torch.int32):
+        raise TypeError(
+            f"{name} must hold integer class indices (torch.long), got dtype {labels.dtype}"
+        )
+    if labels.dim() != 1 or (n is not None and labels.shape[0] != n):
+        want = "(B,)" if n is None else f"({n},), one per sample"
+        raise ValueError(f"{name} must have shape {want}, got {tuple(labels.shape)}")
+    if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= classes):
+        bad = labels[(labels < 0) | (labels >= classes)][0].item()
+        raise ValueError(f"{name} must lie in [0, {classes - 1}] ({classes} classes), got {bad}")
+    return labels

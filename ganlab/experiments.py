@@ -317,3 +317,260 @@ def benchmark_results(name: str = "mode_collapse") -> tuple[str, dict[str, objec
     if not markdown.is_file() or not data.is_file():
         raise FileNotFoundError(f"no committed results {name!r} in {folder}; run bench/{name}.py")
     return markdown.read_text(encoding="utf-8"), json.loads(data.read_text(encoding="utf-8"))
+
+
+# ----------------------------------------------------------------------------- beyond (chapter 6)
+
+
+CRITICS: dict[str, dict[str, object]] = {
+    "minimax": {"loss": "nonsaturating"},
+    "WGAN (clipping)": {"loss": "wasserstein", "d_steps": 5, "weight_clip": 0.01,
+                        "optimizer": "rmsprop", "lr_D": 5e-5, "lr_G": 5e-5},
+    "WGAN-GP": {"loss": "wasserstein", "d_steps": 5, "penalty": wgan_gp(10.0),
+                "lr_D": 1e-4, "lr_G": 1e-4, "betas": (0.0, 0.9)},
+    "hinge": {"loss": "hinge"},
+    "least squares": {"loss": "least_squares"},
+}  # fmt: skip
+"""Name -> how to train it (``train.fit`` keywords; "optimizer" picks RMSprop for both players).
+The WGAN rows are the papers' settings: Arjovsky et al. 2017 (RMSprop 5e-5, c = 0.01,
+n_critic = 5) and Gulrajani et al. 2017 (lambda = 10, n_critic = 5, Adam 1e-4, betas (0, 0.9));
+the other rows use the book's defaults (Adam 1e-3, betas (0.5, 0.999), one D step)."""
+
+
+@dataclass
+class CriticRun:
+    """A run of one ``CRITICS`` setting, measured every ``every`` steps on fixed samples:
+    ``quality`` = sliced Wasserstein distance from G's samples to the data (lower is better),
+    ``gap`` = E[D(x_real)] - E[D(G(z))] on those samples (the critic's estimate of W1 for a
+    WGAN; for the others just D's margin), and the training losses averaged since the last
+    measurement."""
+
+    name: str
+    G: torch.nn.Module = field(repr=False)
+    D: torch.nn.Module = field(repr=False)
+    steps: list[int] = field(default_factory=list)
+    quality: list[float] = field(default_factory=list)
+    gap: list[float] = field(default_factory=list)
+    loss_D: list[float] = field(default_factory=list)
+    loss_G: list[float] = field(default_factory=list)
+    samples: list[torch.Tensor] = field(default_factory=list, repr=False)
+
+
+def critic_run(
+    dist: GaussianMixture,
+    name: str = "WGAN-GP",
+    steps: int = 1000,
+    *,
+    seed: int = 0,
+    width: int = 64,
+    batch_size: int = 256,
+    every: int = 50,
+    n_eval: int = 1000,
+    **overrides: object,
+) -> CriticRun:
+    """Train the ``CRITICS`` setting ``name`` on ``dist`` (same G, D architecture and seed for
+    every setting) and measure it every ``every`` steps (see ``CriticRun``); ``overrides`` are
+    ``train.fit`` keywords that replace the setting's, e.g. ``lr_G=1e-3``."""
+    from ganlab.metrics import sliced_wasserstein
+
+    if name not in CRITICS:
+        raise ValueError(f"unknown critic setting {name!r}; expected one of {list(CRITICS)}")
+    positive_int("every", every)
+    kwargs = {**CRITICS[name], **overrides}
+    G, D, _ = build_players(dist, "vanilla", width, seed)
+    if kwargs.pop("optimizer", None) == "rmsprop":
+        kwargs["opt_D"] = torch.optim.RMSprop(D.parameters(), lr=kwargs["lr_D"])  # type: ignore[arg-type]
+        kwargs["opt_G"] = torch.optim.RMSprop(G.parameters(), lr=kwargs["lr_G"])  # type: ignore[arg-type]
+    x_real = dist.sample(n_eval, seed=20_000 + seed)
+    run = CriticRun(name, G, D)
+
+    def measure(step: int, history: History | None, G: torch.nn.Module, D: torch.nn.Module) -> None:
+        with torch.no_grad():
+            x_fake = G.sample(n_eval, seed=10_000 + seed)
+            run.gap.append(float(D(x_real).mean() - D(x_fake).mean()))
+        run.steps.append(step)
+        run.quality.append(sliced_wasserstein(x_fake, x_real))
+        run.samples.append(x_fake[:500].cpu())
+        if history is not None:
+            since = len(history) - (step - run.steps[-2])
+            run.loss_D.append(sum(history.loss_D[since:]) / (len(history) - since))
+            run.loss_G.append(sum(history.loss_G[since:]) / (len(history) - since))
+        else:
+            run.loss_D.append(float("nan"))
+            run.loss_G.append(float("nan"))
+
+    measure(0, None, G, D)
+    fit(G, D, dist, steps, batch_size=batch_size, seed=seed, callback=measure, every=every,
+        progress=False, **kwargs)  # type: ignore[arg-type]  # fmt: skip
+    return run
+
+
+def square_ring(side: float = 2.0, std: float = 0.02) -> GaussianMixture:
+    """8 Gaussians on the border of a square: its corners and edge midpoints (the second domain
+    of the CycleGAN toy, beside ``data.ring``)."""
+    axis = (-side, 0.0, side)
+    means = [[x, y] for x in axis for y in axis if (x, y) != (0.0, 0.0)]
+    return GaussianMixture(means, std, name="square8")
+
+
+@dataclass
+class CycleRun:
+    """A CycleGAN trained on two toy domains: the maps G: A -> B and F: B -> A, and measured at
+    the end on fresh samples: ``mode_map[k]`` = the B mode that G sends A's mode k to (-1 when
+    G(a) lands on no mode), ``cycle_error`` = mean |F(G(a)) - a|_2 and |G(F(b)) - b|_2."""
+
+    cycle_weight: float
+    G: torch.nn.Module = field(repr=False)
+    F: torch.nn.Module = field(repr=False)
+    mode_map: list[int] = field(default_factory=list)
+    cycle_error_a: float = float("nan")
+    cycle_error_b: float = float("nan")
+    quality_b: float = float("nan")  # fraction of G(a) within 3 std of a B mode
+
+
+def cycle_run(
+    domain_a: GaussianMixture,
+    domain_b: GaussianMixture,
+    cycle_weight: float = 10.0,
+    steps: int = 1500,
+    *,
+    seed: int = 0,
+    width: int = 64,
+    batch_size: int = 256,
+    lr: float = 1e-3,
+) -> CycleRun:
+    """CycleGAN (Zhu et al. 2017) on 2-D toys, unpaired: G: A -> B and F: B -> A, with D_B and
+    D_A, least-squares adversarial losses (as in the paper) and the cycle-consistency loss
+
+        L_cyc = E_a |F(G(a)) - a|_1 + E_b |G(F(b)) - b|_1,  weighted by ``cycle_weight``
+        (lambda = 10 in the paper; 0 gives two independent GANs whose inputs are data).
+    """
+    import itertools
+
+    from ganlab.losses import d_loss_least_squares, g_loss_least_squares
+
+    positive_int("steps", steps)
+    if not cycle_weight >= 0:
+        raise ValueError(f"cycle_weight must be >= 0, got {cycle_weight!r}")
+    seed_everything(seed)
+    G = MLPGenerator(domain_a.dim, domain_b.dim, width)
+    F = MLPGenerator(domain_b.dim, domain_a.dim, width)
+    D_a, D_b = MLPDiscriminator(domain_a.dim, width), MLPDiscriminator(domain_b.dim, width)
+    betas = (0.5, 0.999)
+    opt_G = torch.optim.Adam(itertools.chain(G.parameters(), F.parameters()), lr, betas=betas)
+    opt_D = torch.optim.Adam(itertools.chain(D_a.parameters(), D_b.parameters()), lr, betas=betas)
+    generator = torch.Generator().manual_seed(seed)
+    for step in range(1, steps + 1):
+        a = domain_a.sample(batch_size, seed=generator)
+        b = domain_b.sample(batch_size, seed=generator)
+        fake_b, fake_a = G(a), F(b)
+        cycle = (F(fake_b) - a).abs().sum(1).mean() + (G(fake_a) - b).abs().sum(1).mean()
+        for p in itertools.chain(D_a.parameters(), D_b.parameters()):
+            p.requires_grad_(False)
+        loss_G = (g_loss_least_squares(D_b(fake_b)) + g_loss_least_squares(D_a(fake_a))
+                  + cycle_weight * cycle)  # fmt: skip
+        opt_G.zero_grad(set_to_none=True)
+        loss_G.backward()
+        opt_G.step()
+        for p in itertools.chain(D_a.parameters(), D_b.parameters()):
+            p.requires_grad_(True)
+        loss_D = (d_loss_least_squares(D_b(b), D_b(fake_b.detach()))
+                  + d_loss_least_squares(D_a(a), D_a(fake_a.detach())))  # fmt: skip
+        opt_D.zero_grad(set_to_none=True)
+        loss_D.backward()
+        opt_D.step()
+        if not (torch.isfinite(loss_G) and torch.isfinite(loss_D)):
+            raise RuntimeError(f"the CycleGAN diverged at step {step}: loss_G {loss_G.item()}, "
+                               f"loss_D {loss_D.item()}")  # fmt: skip
+    run = CycleRun(cycle_weight, G, F)
+    with torch.no_grad():
+        a = domain_a.sample(2000, seed=30_000 + seed)
+        b = domain_b.sample(2000, seed=40_000 + seed)
+        gb = G(a)
+        run.cycle_error_a = float((F(gb) - a).norm(dim=1).mean())
+        run.cycle_error_b = float((G(F(b)) - b).norm(dim=1).mean())
+        run.quality_b = mode_coverage(gb, domain_b).hq_fraction
+        centres = G(domain_a.centers)
+        d = torch.cdist(centres, domain_b.centers)
+        nearest_d, nearest = d.min(dim=1)
+        near = nearest_d <= 3 * domain_b.stds[nearest]
+        run.mode_map = [int(k) if ok else -1 for k, ok in zip(nearest, near, strict=True)]
+    return run
+
+
+@dataclass
+class PairedRun:
+    """A paired translation x -> y trained with an L1 loss, alone or beside a conditional GAN
+    loss (pix2pix in one dimension): the outputs G(x, z) on a grid of x, several z each."""
+
+    adversarial_weight: float
+    G: torch.nn.Module = field(repr=False)
+    x: torch.Tensor = field(repr=False)  # (n_x * n_z,) inputs
+    y: torch.Tensor = field(repr=False)  # (n_x * n_z,) outputs G(x, z)
+
+    def valid_fraction(self, tolerance: float = 0.25) -> float:
+        """The share of outputs within ``tolerance`` of a right answer x - 1 or x + 1."""
+        miss = torch.minimum((self.y - self.x - 1).abs(), (self.y - self.x + 1).abs())
+        return float((miss <= tolerance).float().mean())
+
+
+def two_answer_pairs(n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Paired data with two right answers: x ~ U(-1, 1) and y = x + s, s = -1 or +1 with equal
+    odds (like a grey shirt that is red in some photos and blue in others), shapes (n, 1)."""
+    x = 2 * torch.rand(n, 1, generator=generator) - 1
+    s = 2 * torch.randint(0, 2, (n, 1), generator=generator).float() - 1
+    return x, x + s
+
+
+def paired_run(
+    adversarial_weight: float = 1.0,
+    l1_weight: float = 1.0,
+    steps: int = 1500,
+    *,
+    seed: int = 0,
+    width: int = 64,
+    batch_size: int = 256,
+    lr: float = 1e-3,
+) -> PairedRun:
+    """pix2pix's objective (Isola et al. 2017) on ``two_answer_pairs``: G(x, z) minimises
+
+        l1_weight * E|y - G(x, z)| + adversarial_weight * (-E log D(x, G(x, z))),
+
+    D(x, y) a conditional discriminator that sees the input beside the output. With
+    adversarial_weight = 0 it is plain L1 regression, whose optimum is the conditional median:
+    any point between the two answers, usually neither of them.
+    """
+    from ganlab.losses import d_loss_minimax, g_loss_nonsaturating
+
+    positive_int("steps", steps)
+    if not adversarial_weight >= 0 or not l1_weight >= 0:
+        raise ValueError(f"the loss weights must be >= 0, got adversarial_weight "
+                         f"{adversarial_weight!r}, l1_weight {l1_weight!r}")  # fmt: skip
+    seed_everything(seed)
+    G = MLPGenerator(latent_dim=2, out_dim=1, width=width)  # input [x, z]
+    D = MLPDiscriminator(in_dim=2, width=width)  # input [x, y]
+    opt_G = torch.optim.Adam(G.parameters(), lr, betas=(0.5, 0.999))
+    opt_D = torch.optim.Adam(D.parameters(), lr, betas=(0.5, 0.999))
+    generator = torch.Generator().manual_seed(seed)
+    for _ in range(steps):
+        x, y = two_answer_pairs(batch_size, generator)
+        z = torch.randn(batch_size, 1, generator=generator)
+        fake = G(torch.cat([x, z], 1))
+        if adversarial_weight > 0:
+            loss_D = d_loss_minimax(D(torch.cat([x, y], 1)), D(torch.cat([x, fake.detach()], 1)))
+            opt_D.zero_grad(set_to_none=True)
+            loss_D.backward()
+            opt_D.step()
+        loss_G = l1_weight * (fake - y).abs().mean()
+        if adversarial_weight > 0:
+            D.requires_grad_(False)
+            loss_G = loss_G + adversarial_weight * g_loss_nonsaturating(D(torch.cat([x, fake], 1)))
+            D.requires_grad_(True)
+        opt_G.zero_grad(set_to_none=True)
+        loss_G.backward()
+        opt_G.step()
+    grid = torch.linspace(-0.9, 0.9, 19).repeat_interleave(20)[:, None]
+    with torch.no_grad():
+        z = torch.randn(len(grid), 1, generator=torch.Generator().manual_seed(10_000 + seed))
+        out = G(torch.cat([grid, z], 1))
+    return PairedRun(adversarial_weight, G, grid[:, 0], out[:, 0])

@@ -16,6 +16,8 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from ganlab._checks import class_labels
+
 DLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 GLoss = Callable[[torch.Tensor], torch.Tensor]
 
@@ -119,6 +121,70 @@ def g_loss_wasserstein(d_fake: torch.Tensor) -> torch.Tensor:
     return -d_fake.mean()
 
 
+def d_loss_hinge(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
+    """The hinge loss of D, E_x[max(0, 1 - D(x))] + E_z[max(0, 1 + D(G(z)))] (Lim & Ye 2017;
+    Miyato et al. 2018). D's raw scores; a real scored above +1 or a fake below -1 costs nothing."""
+    _check_scores("d_real", d_real)
+    _check_scores("d_fake", d_fake)
+    return F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
+
+
+def g_loss_hinge(d_fake: torch.Tensor) -> torch.Tensor:
+    """G's loss in the hinge GAN, -E_z[D(G(z))]: the same as WGAN's generator loss."""
+    _check_scores("d_fake", d_fake)
+    return -d_fake.mean()
+
+
+def d_loss_least_squares(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
+    """LSGAN's D loss (Mao et al. 2017, targets a = 0 fake, b = 1 real):
+    (1/2) E_x[(D(x) - 1)^2] + (1/2) E_z[D(G(z))^2], on D's raw scores (no sigmoid)."""
+    _check_scores("d_real", d_real)
+    _check_scores("d_fake", d_fake)
+    return 0.5 * (d_real - 1).pow(2).mean() + 0.5 * d_fake.pow(2).mean()
+
+
+def g_loss_least_squares(d_fake: torch.Tensor) -> torch.Tensor:
+    """LSGAN's G loss (1/2) E_z[(D(G(z)) - 1)^2] (target c = 1): it keeps pulling fakes that
+    D already scores as real but far from the data, where the sigmoid losses saturate."""
+    _check_scores("d_fake", d_fake)
+    return 0.5 * (d_fake - 1).pow(2).mean()
+
+
+def d_loss_classes(
+    logits_real: torch.Tensor, labels_real: torch.Tensor, logits_fake: torch.Tensor
+) -> torch.Tensor:
+    """D as a (C + 1)-way classifier (Salimans et al. 2016): cross-entropy of the real images
+    against their class y and of the fakes against the extra class C ("fake"):
+    -E_x[log p(y | x)] - E_z[log p(C | G(z))], logits (B, C + 1)."""
+    _check_class_logits("logits_real", logits_real)
+    _check_class_logits("logits_fake", logits_fake)
+    if logits_real.shape[1] != logits_fake.shape[1]:
+        raise ValueError(
+            f"logits_real and logits_fake must have the same C + 1 columns, got "
+            f"{logits_real.shape[1]} and {logits_fake.shape[1]}"
+        )
+    class_labels("labels_real (the classes of the real images)", labels_real,
+                 logits_real.shape[1] - 1, len(logits_real))  # fmt: skip
+    fake = torch.full((len(logits_fake),), logits_fake.shape[1] - 1, device=logits_fake.device)
+    return F.cross_entropy(logits_real, labels_real) + F.cross_entropy(logits_fake, fake)
+
+
+def g_loss_classes(logits_fake: torch.Tensor, labels_fake: torch.Tensor) -> torch.Tensor:
+    """G's loss against a (C + 1)-way D: -E_z[log p(y | G(z, y))], the cross-entropy of its
+    samples against the class it was asked for (non-saturating: it pulls away from "fake" and
+    towards class y at once)."""
+    _check_class_logits("logits_fake", logits_fake)
+    class_labels("labels_fake (the classes asked of G)", labels_fake, logits_fake.shape[1] - 1,
+                 len(logits_fake))  # fmt: skip
+    return F.cross_entropy(logits_fake, labels_fake)
+
+
+def _check_class_logits(name: str, logits: torch.Tensor) -> None:
+    _check_scores(name, logits)
+    if logits.dim() != 2 or logits.shape[1] < 2:
+        raise ValueError(f"{name} must have shape (B, C + 1), got {tuple(logits.shape)}")
+
+
 def _input_gradients(D: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
     """grad_x D(x) per sample, shape (B, ...) like x, with a graph so a penalty can be trained."""
     if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.dim() < 2:
@@ -207,10 +273,13 @@ GAN_LOSSES: dict[str, tuple[DLoss, GLoss]] = {
     "saturating": (d_loss_minimax, g_loss_saturating),
     "nonsaturating": (d_loss_minimax, g_loss_nonsaturating),
     "wasserstein": (d_loss_wasserstein, g_loss_wasserstein),
+    "hinge": (d_loss_hinge, g_loss_hinge),
+    "least_squares": (d_loss_least_squares, g_loss_least_squares),
 }
 """Loss name -> (D loss, G loss). "saturating" is the minimax game of the 2014 paper as
 written; "nonsaturating" is the variant the same paper recommends in practice;
-"wasserstein" is WGAN's, which needs a Lipschitz critic (train it with ``wgan_gp``)."""
+"wasserstein" is WGAN's, which needs a Lipschitz critic (train it with ``wgan_gp``);
+"hinge" and "least_squares" are the hinge GAN's and LSGAN's."""
 
 
 def get_losses(name: str) -> tuple[DLoss, GLoss]:

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-from ganlab._checks import as_generator, batch_of_vectors, positive_int
+from ganlab._checks import as_generator, batch_of_vectors, class_labels, positive_int
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
@@ -262,12 +262,20 @@ class DCGANDiscriminator(nn.Module):
         self.apply(dcgan_init)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self._check_input(x)
+        return self.net(x).flatten()  # (B,)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last hidden layer phi(x), (B, 2w * 7 * 7): what the 7x7 output conv scores."""
+        self._check_input(x)
+        return self.net[:-1](x).flatten(1)
+
+    def _check_input(self, x: torch.Tensor) -> None:
         if x.dim() != 4 or tuple(x.shape[1:]) != (self.channels, 28, 28):
             raise ValueError(
                 f"x (the discriminator's input) must have shape (B, {self.channels}, 28, 28), "
                 f"got {tuple(x.shape)}"
             )
-        return self.net(x).flatten()  # (B,)
 
     @torch.no_grad()
     def prob_real(self, x: torch.Tensor) -> torch.Tensor:
@@ -321,3 +329,188 @@ class ImageClassifier(nn.Module):
             return torch.cat(
                 [self(x[i : i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)]
             )
+
+
+# ----------------------------------------------------------------------------- conditional GANs
+
+
+class ConditionalDCGANGenerator(LatentGenerator):
+    """G(z, y): a DCGAN generator fed [z, e_y], the latent beside a learned embedding e_y of the
+    class y (Mirza & Osindero 2014). (B, latent_dim), (B,) long -> (B, channels, 28, 28)."""
+
+    def __init__(
+        self,
+        classes: int = 10,
+        latent_dim: int = 64,
+        width: int = 32,
+        embed_dim: int = 16,
+        channels: int = 1,
+    ) -> None:
+        super().__init__()
+        self.classes = positive_int("classes", classes)
+        self.latent_dim = positive_int("latent_dim", latent_dim)
+        self.embed = nn.Embedding(classes, positive_int("embed_dim", embed_dim))
+        self.body = DCGANGenerator(latent_dim + embed_dim, width, channels)
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        batch_of_vectors("z (the generator's latent input)", z, self.latent_dim)
+        class_labels("labels (the classes to generate)", labels, self.classes, len(z))
+        return self.body(torch.cat([z, self.embed(labels)], dim=1))
+
+    def labels_for(self, n: int, labels: int | torch.Tensor | None) -> torch.Tensor:
+        """(n,) class indices on the model's device: ``labels`` itself, one class repeated,
+        or (None) 0, 1, ..., C - 1, 0, 1, ... so every class is drawn equally often."""
+        positive_int("n", n)
+        if labels is None:
+            labels = torch.arange(n) % self.classes
+        elif isinstance(labels, int) and not isinstance(labels, bool):
+            labels = torch.full((n,), labels)
+        class_labels("labels (the classes to generate)", labels, self.classes, n)
+        return labels.to(next(self.parameters()).device)
+
+    @torch.no_grad()
+    def sample(  # type: ignore[override]
+        self,
+        n: int,
+        seed: int | torch.Generator | None = None,
+        labels: int | torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """G(z, y) for n fresh z ~ N(0, I) and classes ``labels`` (see ``labels_for``), in eval
+        mode, without gradients."""
+        y = self.labels_for(n, labels)
+        with evaluating(self):
+            return self(self.sample_latent(n, seed), y)
+
+
+class ConditionalDiscriminator(nn.Module):
+    """What the conditional discriminators share: each says how it scores (x, y) pairs and what
+    its and G's losses are, so one training step (``train.conditional_step``) serves both."""
+
+    classes: int
+
+    def realness(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """The logit of "x is a real image of class y", (B,)."""
+        raise NotImplementedError
+
+    def d_loss(
+        self, x_real: torch.Tensor, y_real: torch.Tensor, x_fake: torch.Tensor,
+        y_fake: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:  # fmt: skip
+        """(D's loss, realness on the reals, realness on the fakes)."""
+        raise NotImplementedError
+
+    def g_loss(self, x_fake: torch.Tensor, y_fake: torch.Tensor) -> torch.Tensor:
+        """G's loss on its samples x_fake = G(z, y_fake)."""
+        raise NotImplementedError
+
+
+class ProjectionDiscriminator(ConditionalDiscriminator):
+    """D(x, y) = psi(phi(x)) + <e_y, phi(x)> (Miyato & Koyama 2018): the DCGAN discriminator's
+    score psi(phi(x)) plus the inner product of its last hidden layer phi(x) with a learned
+    embedding e_y of the class. Trained with the usual minimax loss on these scores, and G with
+    the non-saturating loss."""
+
+    def __init__(self, classes: int = 10, width: int = 32, channels: int = 1) -> None:
+        super().__init__()
+        self.classes = positive_int("classes", classes)
+        self.body = DCGANDiscriminator(width, channels)
+        features = self.body.net[-1].in_channels * 7 * 7
+        self.embed = nn.Embedding(classes, features)
+        nn.init.normal_(self.embed.weight, 0.0, 0.02)
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        class_labels("labels (the classes of x)", labels, self.classes, len(x))
+        phi = self.body.features(x)  # (B, 2w * 49)
+        psi = self.body.net[-1](phi.view(len(x), -1, 7, 7)).flatten()
+        return psi + (self.embed(labels) * phi).sum(dim=1)
+
+    def realness(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return self(x, labels)
+
+    def d_loss(self, x_real, y_real, x_fake, y_fake):  # type: ignore[no-untyped-def]
+        from ganlab.losses import d_loss_minimax
+
+        d_real, d_fake = self(x_real, y_real), self(x_fake, y_fake)
+        return d_loss_minimax(d_real, d_fake), d_real, d_fake
+
+    def g_loss(self, x_fake: torch.Tensor, y_fake: torch.Tensor) -> torch.Tensor:
+        from ganlab.losses import g_loss_nonsaturating
+
+        return g_loss_nonsaturating(self(x_fake, y_fake))
+
+
+class ClassifyingDiscriminator(ConditionalDiscriminator):
+    """D as a (C + 1)-way classifier: the DCGAN discriminator with C + 1 outputs, the C classes
+    and "fake" (Salimans et al. 2016). x (B, channels, 28, 28) -> logits (B, C + 1); the labels
+    enter only through the losses (``losses.d_loss_classes``, ``losses.g_loss_classes``).
+    The logit of "real" is log sum_{k<C} exp l_k - l_C."""
+
+    def __init__(self, classes: int = 10, width: int = 32, channels: int = 1) -> None:
+        super().__init__()
+        self.classes = positive_int("classes", classes)
+        self.body = DCGANDiscriminator(width, channels)
+        last = self.body.net[-1]
+        self.body.net[-1] = nn.Conv2d(last.in_channels, classes + 1, 7, 1, 0)
+        dcgan_init(self.body.net[-1])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.body._check_input(x)
+        return self.body.net(x).flatten(1)  # (B, C + 1)
+
+    def realness(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        logits = self(x)
+        return torch.logsumexp(logits[:, :-1], dim=1) - logits[:, -1]
+
+    def d_loss(self, x_real, y_real, x_fake, y_fake):  # type: ignore[no-untyped-def]
+        from ganlab.losses import d_loss_classes
+
+        class_labels("y_real (the classes of the real images)", y_real, self.classes, len(x_real))
+        logits_real, logits_fake = self(x_real), self(x_fake)
+        loss = d_loss_classes(logits_real, y_real, logits_fake)
+        real_logit = torch.logsumexp(logits_real[:, :-1], 1) - logits_real[:, -1]
+        fake_logit = torch.logsumexp(logits_fake[:, :-1], 1) - logits_fake[:, -1]
+        return loss, real_logit, fake_logit
+
+    def g_loss(self, x_fake: torch.Tensor, y_fake: torch.Tensor) -> torch.Tensor:
+        from ganlab.losses import g_loss_classes
+
+        class_labels("y_fake (the classes asked of G)", y_fake, self.classes, len(x_fake))
+        return g_loss_classes(self(x_fake), y_fake)
+
+
+# ----------------------------------------------------------------------------- StyleGAN's ideas
+
+
+class MappingNetwork(nn.Module):
+    """StyleGAN's mapping network f: z -> w (Karras et al. 2019): z normalised to unit RMS
+    ("pixel norm"), then ``depth`` fully connected layers with LeakyReLU(0.2). The synthesis
+    network is then fed w through ``adain`` at every layer instead of z at its input."""
+
+    def __init__(self, latent_dim: int = 2, w_dim: int = 2, depth: int = 8, width: int = 64):
+        super().__init__()
+        self.latent_dim = positive_int("latent_dim", latent_dim)
+        dims = [latent_dim] + [positive_int("width", width)] * (positive_int("depth", depth) - 1)
+        layers: list[nn.Module] = []
+        for a, b in zip(dims, dims[1:] + [positive_int("w_dim", w_dim)], strict=True):
+            layers += [nn.Linear(a, b), nn.LeakyReLU(0.2)]
+        self.net = nn.Sequential(*layers[:-1])  # no activation on w itself
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        batch_of_vectors("z (the mapping network's input)", z, self.latent_dim)
+        z = z * torch.rsqrt(z.pow(2).mean(dim=1, keepdim=True) + 1e-8)
+        return self.net(z)
+
+
+def adain(x: torch.Tensor, scale: torch.Tensor, bias: torch.Tensor, eps: float = 1e-5):
+    """Adaptive instance normalisation AdaIN(x, y) = y_s (x - mu(x)) / sigma(x) + y_b (Huang &
+    Belongie 2017; StyleGAN's style input): each feature map of each sample is normalised over
+    its pixels, then given the style's scale y_s and bias y_b. x (B, C, H, W); scale, bias (B, C)."""
+    if x.dim() != 4:
+        raise ValueError(f"x must have shape (B, C, H, W), got {tuple(x.shape)}")
+    for name, y in (("scale", scale), ("bias", bias)):
+        if tuple(y.shape) != tuple(x.shape[:2]):
+            raise ValueError(f"{name} must have shape {tuple(x.shape[:2])} (B, C), got "
+                             f"{tuple(y.shape)}")  # fmt: skip
+    mu = x.mean(dim=(2, 3), keepdim=True)
+    sigma = (x.var(dim=(2, 3), keepdim=True, unbiased=False) + eps).sqrt()
+    return scale[:, :, None, None] * (x - mu) / sigma + bias[:, :, None, None]

@@ -128,6 +128,15 @@ def grad_norm(module: nn.Module) -> float:
     return torch.linalg.vector_norm(torch.stack(norms)).item() if norms else 0.0
 
 
+@torch.no_grad()
+def clip_weights(module: nn.Module, c: float) -> None:
+    """Clamp every parameter of ``module`` into [-c, c] in place: WGAN's crude way to keep the
+    critic K-Lipschitz for some K (Arjovsky et al. 2017 use c = 0.01 after every critic step)."""
+    positive_float("c (the clipping bound)", c)
+    for p in module.parameters():
+        p.clamp_(-c, c)
+
+
 def sample_real(
     data: Data, n: int, generator: torch.Generator, device: torch.device
 ) -> torch.Tensor:
@@ -326,6 +335,7 @@ def fit(
     betas: tuple[float, float] = ADAM_BETAS,
     real_label: float = 1.0,
     penalty: Penalty | None = None,
+    weight_clip: float | None = None,
     unroll_steps: int = 0,
     opt_D: torch.optim.Optimizer | None = None,
     opt_G: torch.optim.Optimizer | None = None,
@@ -343,6 +353,7 @@ def fit(
             "wasserstein" (with ``penalty=losses.wgan_gp()`` for WGAN-GP).
         real_label: 0.9 for one-sided label smoothing of D's real targets.
         penalty: a regulariser added to D's loss, e.g. ``losses.r1(gamma)``, ``losses.wgan_gp()``.
+        weight_clip: c > 0 clamps D's parameters into [-c, c] after every D step (WGAN).
         unroll_steps: k > 0 trains G against D unrolled k steps of D's own optimiser
             (``g_step_unrolled``; Metz et al. 2017); the real D still takes ``d_steps`` steps.
         opt_D, opt_G: optimisers to continue with; by default Adam(lr, betas).
@@ -368,6 +379,8 @@ def fit(
         _lookahead_rule(opt_D)  # an optimiser the look-ahead cannot replay fails before training
     if not 0.0 <= real_label <= 1.0:
         raise ValueError(f"real_label must lie in [0, 1], got {real_label!r}")
+    if weight_clip is not None:
+        positive_float("weight_clip", weight_clip)
     if real_label != 1.0:
         if d_loss is not d_loss_minimax:
             raise ValueError(f"real_label applies only to the minimax D loss, not to loss={loss!r}")
@@ -391,6 +404,8 @@ def fit(
             z = sample_noise(G, batch_size, generator, device)
             d_stats = d_step(G, D, x_real, z, opt_D, d_loss, penalty)
             _check_finite(step, d_stats, "loss_D", history)
+            if weight_clip is not None:
+                clip_weights(D, weight_clip)
         z = sample_noise(G, batch_size, generator, device)
         if unroll_steps:
             batches = [
@@ -453,6 +468,43 @@ def adversarial_step(
     return d_stats, {"loss_G": loss_G.item(), "grad_norm_G": norm_G}
 
 
+def conditional_step(
+    G: nn.Module,
+    D: nn.Module,
+    x_real: torch.Tensor,
+    y_real: torch.Tensor,
+    z: torch.Tensor,
+    y_fake: torch.Tensor,
+    opt_D: torch.optim.Optimizer,
+    opt_G: torch.optim.Optimizer,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """``adversarial_step`` for a class-conditional pair: x_fake = G(z, y_fake); D (a
+    ``models.ConditionalDiscriminator``) descends ``D.d_loss(x_real, y_real, x_fake, y_fake)``,
+    then G descends ``D.g_loss(x_fake, y_fake)`` through the updated D, G's parameters only.
+    ``d_real``/``d_fake`` in the stats are the mean sigmoid of D's realness logits."""
+    x_fake = G(z, y_fake)
+    loss_D, real_logit, fake_logit = D.d_loss(x_real, y_real, x_fake.detach(), y_fake)
+    opt_D.zero_grad(set_to_none=True)
+    loss_D.backward()
+    norm_D = grad_norm(D)
+    if torch.isfinite(loss_D):
+        opt_D.step()
+    loss_G = D.g_loss(x_fake, y_fake)
+    g_params = [p for p in G.parameters() if p.requires_grad]
+    for p, g in zip(g_params, torch.autograd.grad(loss_G, g_params), strict=True):
+        p.grad = g
+    norm_G = grad_norm(G)
+    if torch.isfinite(loss_G):
+        opt_G.step()
+    d_stats = {
+        "loss_D": loss_D.item(),
+        "d_real": torch.sigmoid(real_logit).mean().item(),
+        "d_fake": torch.sigmoid(fake_logit).mean().item(),
+        "grad_norm_D": norm_D,
+    }
+    return d_stats, {"loss_G": loss_G.item(), "grad_norm_G": norm_G}
+
+
 def fit_epochs(
     G: nn.Module,
     D: nn.Module,
@@ -463,6 +515,7 @@ def fit_epochs(
     lr: float = 2e-4,
     betas: tuple[float, float] = ADAM_BETAS,
     loss: str = "nonsaturating",
+    labels: torch.Tensor | None = None,
     seed: int = 0,
     checkpoint: str | os.PathLike[str] | None = None,
     callback: Callable[[int, History, nn.Module, nn.Module], None] | None = None,
@@ -471,6 +524,10 @@ def fit_epochs(
     """Train G and D for ``epochs`` passes over ``images`` (N, C, H, W) in shuffled batches of
     ``batch_size`` (the last partial batch is dropped), one ``adversarial_step`` per batch,
     with Adam(lr, betas) for both (DCGAN: 2e-4, beta1 = 0.5).
+
+    With ``labels`` (N,) the pair is class-conditional (``models.ConditionalDCGANGenerator`` and
+    a ``models.ConditionalDiscriminator``): each step is a ``conditional_step``, the fakes asked
+    for uniformly random classes, and ``loss`` is ignored (the discriminator brings its own).
 
     With ``checkpoint`` the models, optimisers, random state and history are saved there
     atomically after every epoch, and a run started with an existing checkpoint resumes after
@@ -489,6 +546,17 @@ def fit_epochs(
         raise ValueError(
             f"images must be a tensor (N, C, H, W) with N >= batch_size = {batch_size}, got {shape}"
         )
+    if labels is not None:
+        from ganlab._checks import class_labels
+
+        classes = {getattr(G, "classes", None), getattr(D, "classes", None)}
+        if len(classes) != 1 or None in classes:
+            raise ValueError(
+                f"training with labels needs a conditional G and D with the same number of "
+                f"classes, got {type(G).__name__} ({getattr(G, 'classes', None)} classes) and "
+                f"{type(D).__name__} ({getattr(D, 'classes', None)})"
+            )
+        class_labels("labels (one class per image)", labels, G.classes, len(images))
     device = next(G.parameters()).device
     opt_D = torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
     opt_G = torch.optim.Adam(G.parameters(), lr=lr, betas=betas)
@@ -508,7 +576,13 @@ def fit_epochs(
             rows = order[i * batch_size : (i + 1) * batch_size]
             x_real = images[rows].to(device, non_blocking=True)
             z = sample_noise(G, batch_size, generator, device)
-            d_stats, g_stats = adversarial_step(G, D, x_real, z, opt_D, opt_G, d_loss, g_loss)
+            if labels is None:
+                d_stats, g_stats = adversarial_step(G, D, x_real, z, opt_D, opt_G, d_loss, g_loss)
+            else:
+                y_fake = torch.randint(G.classes, (batch_size,), generator=generator)
+                d_stats, g_stats = conditional_step(
+                    G, D, x_real, labels[rows].to(device), z, y_fake.to(device), opt_D, opt_G
+                )
             step = len(history) + 1
             _check_finite(step, d_stats, "loss_D", history)
             _check_finite(step, g_stats, "loss_G", history)

@@ -11,6 +11,8 @@
   coordinate, concept arithmetic; ``latent_walk_animation`` is its static fallback.
 - ``TuringTest`` (chapter 5): real or generated, one image at a time, scored with a Wilson
   interval: the human baseline; ``turing_animation`` is its static fallback.
+- ``ClassPicker`` (chapter 6): samples of a chosen class from class-conditional generators,
+  with the classifier's verdict; ``class_picker_animation`` is its static fallback.
 - ``DiracGAN`` (chapter 2): trajectories of the Dirac-GAN for a chosen loss, update scheme,
   step size and regulariser; ``dirac_animation`` is its static fallback.
 
@@ -19,6 +21,7 @@ imported only when a widget's controls are built, so ``import ganlab`` works wit
 """
 
 from ganlab.widgets._common import _encode, _playing_trait
+from ganlab.widgets.class_picker import ClassPicker, class_picker_animation
 from ganlab.widgets.dirac import DEFAULT_ANIMATION, REGULARIZERS, DiracGAN, dirac_animation
 from ganlab.widgets.latent import LatentExplorer, latent_walk_animation
 from ganlab.widgets.mode_collapse import ModeCollapseLab, mode_collapse_animation
@@ -34,6 +37,8 @@ from ganlab.widgets.saturation import SaturationExplorer
 from ganlab.widgets.turing import TuringTest, turing_animation, wilson_interval
 
 __all__ = [
+    "ClassPicker",
+    "class_picker_animation",
     "CONTROLS",
     "OPTIMIZERS",
     "WIDTHS",
