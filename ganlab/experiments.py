@@ -574,3 +574,57 @@ def paired_run(
         z = torch.randn(len(grid), 1, generator=torch.Generator().manual_seed(10_000 + seed))
         out = G(torch.cat([grid, z], 1))
     return PairedRun(adversarial_weight, G, grid[:, 0], out[:, 0])
+
+
+def missing_corner(n: int, seed: int | torch.Generator | None = 0) -> torch.Tensor:
+    """n points uniform on the square [-1, 1]^2 without its top-right quadrant, (n, 2): two
+    factors of variation with one combination absent from the data (StyleGAN's Figure 6)."""
+    from ganlab._checks import as_generator
+
+    positive_int("n", n)
+    generator = as_generator(seed)
+    points = torch.empty(0, 2)
+    while len(points) < n:
+        x = 2 * torch.rand(2 * n, 2, generator=generator) - 1
+        points = torch.cat([points, x[~((x[:, 0] > 0) & (x[:, 1] > 0))]])
+    return points[:n]
+
+
+def trained_critics_1d(
+    distance: float = 4.0,
+    std: float = 0.1,
+    steps: int = 500,
+    *,
+    lam: float = 1.0,
+    seed: int = 0,
+    width: int = 64,
+) -> dict[str, torch.nn.Module]:
+    """A minimax discriminator and a WGAN-GP critic trained to (near) optimality between fixed
+    1-D samples N(0, std^2) (real) and N(distance, std^2) (fake), G frozen, Adam 1e-3:
+
+    {"minimax": D minimising the cross-entropy ``d_loss_minimax``,
+     "WGAN-GP": f minimising E f(fake) - E f(real) + lam E(|f'(x_hat)| - 1)^2}.
+    Arjovsky et al.'s Figure 2: D saturates, so G gets no gradient; the critic is linear
+    between the two supports with slope about -1.
+
+    lam = 1, not the paper's 10: in one dimension the slope s is a scalar, and for a linear
+    critic the loss s * distance + lam (|s| - 1)^2 has a second, wrong-signed local minimum
+    at s = 1 - distance / (2 lam) > 0 once lam > distance / 2; a critic that starts with a
+    small positive slope stays there. In two or more dimensions the gradient can turn.
+    """
+    from ganlab.losses import d_loss_minimax, d_loss_wasserstein
+
+    positive_int("steps", steps)
+    generator = torch.Generator().manual_seed(seed)
+    critics: dict[str, torch.nn.Module] = {}
+    for name, d_loss, penalty in (("minimax", d_loss_minimax, None),
+                                  ("WGAN-GP", d_loss_wasserstein, wgan_gp(lam))):  # fmt: skip
+        seed_everything(seed)
+        D = MLPDiscriminator(in_dim=1, width=width)
+        opt = torch.optim.Adam(D.parameters(), lr=1e-3, betas=(0.5, 0.9))
+        for _ in range(steps):
+            real = std * torch.randn(256, 1, generator=generator)
+            fake = distance + std * torch.randn(256, 1, generator=generator)
+            d_step(torch.nn.Identity(), D, real, fake, opt, d_loss, penalty)
+        critics[name] = D.eval()
+    return critics

@@ -481,14 +481,24 @@ class ClassifyingDiscriminator(ConditionalDiscriminator):
 # ----------------------------------------------------------------------------- StyleGAN's ideas
 
 
-class MappingNetwork(nn.Module):
+class MappingNetwork(LatentGenerator):
     """StyleGAN's mapping network f: z -> w (Karras et al. 2019): z normalised to unit RMS
-    ("pixel norm"), then ``depth`` fully connected layers with LeakyReLU(0.2). The synthesis
-    network is then fed w through ``adain`` at every layer instead of z at its input."""
+    ("pixel norm"; ``normalize=False`` skips it, for a 2-D z, where it would keep only the
+    angle), then ``depth`` fully connected layers with LeakyReLU(0.2). The synthesis
+    network is then fed w through ``adain`` at every layer instead of z at its input. As a
+    ``LatentGenerator`` (z ~ N(0, I)) it can be trained by ``train.fit`` like any 2-D G."""
 
-    def __init__(self, latent_dim: int = 2, w_dim: int = 2, depth: int = 8, width: int = 64):
+    def __init__(
+        self,
+        latent_dim: int = 2,
+        w_dim: int = 2,
+        depth: int = 8,
+        width: int = 64,
+        normalize: bool = True,
+    ) -> None:
         super().__init__()
         self.latent_dim = positive_int("latent_dim", latent_dim)
+        self.normalize = normalize
         dims = [latent_dim] + [positive_int("width", width)] * (positive_int("depth", depth) - 1)
         layers: list[nn.Module] = []
         for a, b in zip(dims, dims[1:] + [positive_int("w_dim", w_dim)], strict=True):
@@ -497,7 +507,8 @@ class MappingNetwork(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         batch_of_vectors("z (the mapping network's input)", z, self.latent_dim)
-        z = z * torch.rsqrt(z.pow(2).mean(dim=1, keepdim=True) + 1e-8)
+        if self.normalize:
+            z = z * torch.rsqrt(z.pow(2).mean(dim=1, keepdim=True) + 1e-8)
         return self.net(z)
 
 

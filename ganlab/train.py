@@ -784,7 +784,7 @@ class Pretrained:
 
 
 def _pretrained() -> dict[str, Pretrained]:
-    from ganlab.models import DCGANGenerator, ImageClassifier
+    from ganlab.models import ConditionalDCGANGenerator, DCGANGenerator, ImageClassifier
 
     return {
         "dcgan_fashion_mnist": Pretrained(
@@ -794,6 +794,14 @@ def _pretrained() -> dict[str, Pretrained]:
         "dcgan_fashion_mnist_epoch1": Pretrained(
             "dcgan_fashion_mnist_epoch1.pt", DCGAN_FASHION_MNIST_EPOCH1_SHA256,
             lambda: DCGANGenerator(latent_dim=64, width=32),
+        ),
+        "cdcgan_fashion_mnist_projection": Pretrained(
+            "cdcgan_fashion_mnist_projection.pt", CDCGAN_PROJECTION_SHA256,
+            lambda: ConditionalDCGANGenerator(classes=10, latent_dim=64, width=32),
+        ),
+        "cdcgan_fashion_mnist_classes": Pretrained(
+            "cdcgan_fashion_mnist_classes.pt", CDCGAN_CLASSES_SHA256,
+            lambda: ConditionalDCGANGenerator(classes=10, latent_dim=64, width=32),
         ),
         "classifier_fashion_mnist": Pretrained(
             "classifier_fashion_mnist.pt", CLASSIFIER_FASHION_MNIST_SHA256,
@@ -806,6 +814,8 @@ DCGAN_FASHION_MNIST_SHA256 = "3325734a584837037d4307ece00f2f434c4ece1a70cb8ec1f3
 DCGAN_FASHION_MNIST_EPOCH1_SHA256 = (
     "873cccec1dcc9af31bc6b5b62b0e8751d6af4f04177909746fdd92f5cedcdf3b"
 )
+CDCGAN_PROJECTION_SHA256 = "6f4a3084e2f616f72168f5ad0e56c2517edab7833f984bd3bf64e935b0ca5699"
+CDCGAN_CLASSES_SHA256 = "3a531c4458a198d84e8b61302ece535261e13a889cbd674224ed7d7007a6c4dd"
 CLASSIFIER_FASHION_MNIST_SHA256 = "3b1c548753c9f8b0fa1e271aa64f9d0a73cee5b4717546b0f6135d22e875c00d"
 
 
@@ -817,7 +827,9 @@ def load_pretrained(
 
     Names: "dcgan_fashion_mnist" (chapter 4's generator), "dcgan_fashion_mnist_epoch1" (the
     same run after its first epoch, chapter 5), "classifier_fashion_mnist" (the small
-    CNN that names the class of an image, chapters 4 and 5).
+    CNN that names the class of an image, chapters 4 and 5), "cdcgan_fashion_mnist_projection"
+    and "cdcgan_fashion_mnist_classes" (chapter 6's class-conditional generators, trained
+    against a projection and a (C + 1)-way discriminator).
     """
     from importlib.resources import files
 

@@ -123,9 +123,9 @@ class ClassPicker(App):
         return W.VBox(rows)
 
 
-def class_picker_animation(picker: ClassPicker, fps: float = 1.0, dpi: float = 60) -> str:
+def class_picker_animation(picker: ClassPicker, fps: float = 1.0, dpi: float = 50) -> str:
     """Static fallback of the picker: one frame per class (the picker's own picture, at its
-    current seed and generator), as playable ``to_jshtml`` HTML."""
+    current seed and generator), as playable ``to_jshtml`` HTML with JPEG frames (small)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     start = picker.label
@@ -140,4 +140,4 @@ def class_picker_animation(picker: ClassPicker, fps: float = 1.0, dpi: float = 6
             frames.append(np.asarray(canvas.buffer_rgba())[..., :3].copy())
     finally:
         picker.set(label=start)
-    return frames_to_jshtml(frames, dpi=dpi, fps=fps)
+    return frames_to_jshtml(frames, dpi=dpi, fps=fps, frame_format="jpeg")
