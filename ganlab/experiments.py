@@ -605,7 +605,8 @@ def trained_critics_1d(
     {"minimax": D minimising the cross-entropy ``d_loss_minimax``,
      "WGAN-GP": f minimising E f(fake) - E f(real) + lam E(|f'(x_hat)| - 1)^2}.
     Arjovsky et al.'s Figure 2: D saturates, so G gets no gradient; the critic is linear
-    between the two supports with slope about -1.
+    between the two supports, with slope -(1 + distance / (2 lam)) (the penalty is soft: about
+    -3 with the defaults).
 
     lam = 1, not the paper's 10: in one dimension the slope s is a scalar, and for a linear
     critic the loss s * distance + lam (|s| - 1)^2 has a second, wrong-signed local minimum

@@ -53,8 +53,10 @@ class ClassPicker(App):
         self, label: int | None = None, seed: int | None = None, model: str | None = None
     ) -> ClassPicker:
         """Change the class, the seed of the latents or the generator, and redraw."""
-        if label is not None and not (
-            isinstance(label, int) and 0 <= label < len(self.class_names)
+        if label is not None and (
+            isinstance(label, bool)
+            or not isinstance(label, int)
+            or not 0 <= label < len(self.class_names)
         ):
             raise ValueError(f"label must be a class index in [0, {len(self.class_names) - 1}], "
                              f"got {label!r}")  # fmt: skip
