@@ -457,9 +457,13 @@ class ClassifyingDiscriminator(ConditionalDiscriminator):
         self.body._check_input(x)
         return self.body.net(x).flatten(1)  # (B, C + 1)
 
-    def realness(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        logits = self(x)
+    @staticmethod
+    def _real_logit(logits: torch.Tensor) -> torch.Tensor:
+        """log odds of "real": log sum_{k<C} exp l_k - l_C, (B,)."""
         return torch.logsumexp(logits[:, :-1], dim=1) - logits[:, -1]
+
+    def realness(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return self._real_logit(self(x))
 
     def d_loss(self, x_real, y_real, x_fake, y_fake):  # type: ignore[no-untyped-def]
         from ganlab.losses import d_loss_classes
@@ -467,9 +471,7 @@ class ClassifyingDiscriminator(ConditionalDiscriminator):
         class_labels("y_real (the classes of the real images)", y_real, self.classes, len(x_real))
         logits_real, logits_fake = self(x_real), self(x_fake)
         loss = d_loss_classes(logits_real, y_real, logits_fake)
-        real_logit = torch.logsumexp(logits_real[:, :-1], 1) - logits_real[:, -1]
-        fake_logit = torch.logsumexp(logits_fake[:, :-1], 1) - logits_fake[:, -1]
-        return loss, real_logit, fake_logit
+        return loss, self._real_logit(logits_real), self._real_logit(logits_fake)
 
     def g_loss(self, x_fake: torch.Tensor, y_fake: torch.Tensor) -> torch.Tensor:
         from ganlab.losses import g_loss_classes

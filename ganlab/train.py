@@ -445,27 +445,8 @@ def adversarial_step(
     g_loss = g_loss_nonsaturating if g_loss is None else g_loss
     x_fake = G(z)
     d_real, d_fake = D(x_real), D(x_fake.detach())
-    loss_D = d_loss(d_real, d_fake)
-    opt_D.zero_grad(set_to_none=True)
-    loss_D.backward()
-    norm_D = grad_norm(D)
-    if torch.isfinite(loss_D):
-        opt_D.step()
-    loss_G = g_loss(D(x_fake))
-    g_params = [p for p in G.parameters() if p.requires_grad]
-    grads = torch.autograd.grad(loss_G, g_params)
-    for p, g in zip(g_params, grads, strict=True):
-        p.grad = g
-    norm_G = grad_norm(G)
-    if torch.isfinite(loss_G):
-        opt_G.step()
-    d_stats = {
-        "loss_D": loss_D.item(),
-        "d_real": torch.sigmoid(d_real).mean().item(),
-        "d_fake": torch.sigmoid(d_fake).mean().item(),
-        "grad_norm_D": norm_D,
-    }
-    return d_stats, {"loss_G": loss_G.item(), "grad_norm_G": norm_G}
+    return _update_d_then_g(G, D, opt_D, opt_G, d_loss(d_real, d_fake), (d_real, d_fake),
+                            lambda: g_loss(D(x_fake)))  # fmt: skip
 
 
 def conditional_step(
@@ -484,12 +465,28 @@ def conditional_step(
     ``d_real``/``d_fake`` in the stats are the mean sigmoid of D's realness logits."""
     x_fake = G(z, y_fake)
     loss_D, real_logit, fake_logit = D.d_loss(x_real, y_real, x_fake.detach(), y_fake)
+    return _update_d_then_g(G, D, opt_D, opt_G, loss_D, (real_logit, fake_logit),
+                            lambda: D.g_loss(x_fake, y_fake))  # fmt: skip
+
+
+def _update_d_then_g(
+    G: nn.Module,
+    D: nn.Module,
+    opt_D: torch.optim.Optimizer,
+    opt_G: torch.optim.Optimizer,
+    loss_D: torch.Tensor,
+    logits: tuple[torch.Tensor, torch.Tensor],
+    loss_G_after: Callable[[], torch.Tensor],
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Step D on ``loss_D``, then build G's loss through the updated D (``loss_G_after()``) and
+    step G, differentiating G's parameters only; a non-finite loss skips its step. ``logits``
+    are D's (real, fake) realness logits, reported as mean sigmoids."""
     opt_D.zero_grad(set_to_none=True)
     loss_D.backward()
     norm_D = grad_norm(D)
     if torch.isfinite(loss_D):
         opt_D.step()
-    loss_G = D.g_loss(x_fake, y_fake)
+    loss_G = loss_G_after()
     g_params = [p for p in G.parameters() if p.requires_grad]
     for p, g in zip(g_params, torch.autograd.grad(loss_G, g_params), strict=True):
         p.grad = g
@@ -498,8 +495,8 @@ def conditional_step(
         opt_G.step()
     d_stats = {
         "loss_D": loss_D.item(),
-        "d_real": torch.sigmoid(real_logit).mean().item(),
-        "d_fake": torch.sigmoid(fake_logit).mean().item(),
+        "d_real": torch.sigmoid(logits[0]).mean().item(),
+        "d_fake": torch.sigmoid(logits[1]).mean().item(),
         "grad_norm_D": norm_D,
     }
     return d_stats, {"loss_G": loss_G.item(), "grad_norm_G": norm_G}
