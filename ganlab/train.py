@@ -14,11 +14,14 @@
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import math
 import os
 import random
+import re
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -517,6 +520,7 @@ def fit_epochs(
     checkpoint: str | os.PathLike[str] | None = None,
     callback: Callable[[int, History, nn.Module, nn.Module], None] | None = None,
     progress: bool = True,
+    settings: dict[str, Any] | None = None,
 ) -> History:
     """Train G and D for ``epochs`` passes over ``images`` (N, C, H, W) in shuffled batches of
     ``batch_size`` (the last partial batch is dropped), one ``adversarial_step`` per batch,
@@ -528,7 +532,11 @@ def fit_epochs(
 
     With ``checkpoint`` the models, optimisers, random state and history are saved there
     atomically after every epoch, and a run started with an existing checkpoint resumes after
-    its last finished epoch (same seed: the same result as an uninterrupted run).
+    its last finished epoch (same seed: the same result as an uninterrupted run). The
+    checkpoint records the run's settings (seed, batch_size, lr, betas, loss, the images'
+    shape, and the plain values of ``settings``, e.g. the architecture); a resume whose
+    settings differ, or that asks for fewer epochs than the checkpoint holds, raises
+    ``CheckpointError`` naming each difference before any model is changed.
     ``callback(epoch, history, G, D)`` runs after each epoch. Returns the History (one row per
     step, for the whole run including resumed epochs).
     """
@@ -559,8 +567,21 @@ def fit_epochs(
     opt_G = torch.optim.Adam(G.parameters(), lr=lr, betas=betas)
     generator = torch.Generator().manual_seed(seed)
     history, done = History(), 0
-    if checkpoint is not None and Path(checkpoint).is_file():
-        meta = load_checkpoint(checkpoint, G, D, opt_G=opt_G, opt_D=opt_D, generator=generator)
+    recorded = {"seed": seed, "batch_size": batch_size, "lr": float(lr), "betas": list(betas),
+                "loss": "conditional" if labels is not None else loss,
+                "images": list(images.shape), **(settings or {})}  # fmt: skip
+    if checkpoint is not None and Path(checkpoint).exists():
+        meta = checkpoint_meta(checkpoint)  # checked before any model is touched
+        if "epoch" not in meta or "history" not in meta:
+            raise CheckpointError(f"checkpoint {checkpoint} is not a checkpoint of fit_epochs")
+        if int(meta["epoch"]) > epochs:
+            raise CheckpointError(
+                f"checkpoint {checkpoint} already holds {meta['epoch']} epochs, more than "
+                f"epochs = {epochs}: ask for at least {meta['epoch']} epochs to continue it, "
+                "or start fresh with another checkpoint path"
+            )
+        meta = load_checkpoint(checkpoint, G, D, opt_G=opt_G, opt_D=opt_D, generator=generator,
+                               expect=recorded)  # fmt: skip
         done = int(meta["epoch"])
         history = History(**meta["history"])
     G.train()
@@ -590,7 +611,7 @@ def fit_epochs(
                 )
         if checkpoint is not None:
             save_checkpoint(checkpoint, G, D, opt_G=opt_G, opt_D=opt_D, generator=generator,
-                            epoch=epoch, seed=seed, history=history.as_dict())  # fmt: skip
+                            epoch=epoch, history=history.as_dict(), **recorded)  # fmt: skip
         if callback is not None:
             callback(epoch, history, G, D)
     return history
@@ -667,6 +688,10 @@ class CheckpointError(ValueError):
     """A checkpoint file is missing, corrupt, or does not match its expected SHA-256."""
 
 
+_PARTS = ("G", "D", "meta", "opt_G", "opt_D", "rng")  # what save_checkpoint may write
+_PLAIN = (type(None), bool, int, float, str)
+
+
 def sha256_file(path: str | os.PathLike[str]) -> str:
     """The hex SHA-256 digest of a file's bytes."""
     digest = hashlib.sha256()
@@ -674,6 +699,106 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _feed(digest: Any, value: Any) -> None:
+    """Feed an unambiguous encoding of ``value`` (tensors, plain values, dicts, lists) to
+    ``digest``: tensors as dtype, shape and raw bytes; dicts in sorted key order."""
+    if isinstance(value, torch.Tensor):
+        t = value.detach().cpu().contiguous()
+        digest.update(f"T{t.dtype}{tuple(t.shape)}:".encode())
+        digest.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    elif isinstance(value, dict):
+        digest.update(f"D{len(value)}:".encode())
+        for key in sorted(value, key=repr):
+            _feed(digest, key)
+            _feed(digest, value[key])
+    elif isinstance(value, (list, tuple)):
+        digest.update(f"{'L' if isinstance(value, list) else 'U'}{len(value)}:".encode())
+        for item in value:
+            _feed(digest, item)
+    elif isinstance(value, float):
+        digest.update(f"f{value.hex()};".encode())
+    elif isinstance(value, (*_PLAIN, torch.dtype, torch.device)):
+        text = repr(value)
+        digest.update(f"{type(value).__name__}{len(text)}:{text};".encode())
+    else:
+        raise TypeError(f"cannot digest a {type(value).__name__} in a checkpoint")
+
+
+def _content_sha256(payload: dict[str, Any]) -> str:
+    """SHA-256 of the checkpoint's contents (every part but the digest itself)."""
+    digest = hashlib.sha256()
+    _feed(digest, {k: v for k, v in payload.items() if k != "sha256"})
+    return digest.hexdigest()
+
+
+def _check_plain(name: str, value: Any) -> None:
+    """Raise unless ``value`` is what ``torch.load(weights_only=True)`` reads back: None, bool,
+    int, float, str, tensors, and lists, tuples and dicts of them."""
+    if type(value) in _PLAIN or isinstance(value, torch.Tensor):
+        return
+    if type(value) in (list, tuple):
+        for i, item in enumerate(value):
+            _check_plain(f"{name}[{i}]", item)
+    elif type(value) is dict:
+        for key, item in value.items():
+            if type(key) not in _PLAIN:
+                raise TypeError(f"checkpoint meta {name} has a key of type {type(key).__name__}")
+            _check_plain(f"{name}[{key!r}]", item)
+    else:
+        raise TypeError(
+            f"checkpoint meta {name} is a {type(value).__module__}.{type(value).__name__}: "
+            "meta must hold plain values (None, bool, int, float, str, tensors, and lists, "
+            "tuples and dicts of them) so that the file loads with weights_only=True"
+        )
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (POSIX; a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Delete ``path``'s temporary files left by a save that was killed: those whose process
+    (the pid in the name) no longer runs, or that are over an hour old."""
+    for tmp in path.parent.glob(f"{glob.escape(path.name)}.*.tmp"):
+        pid = tmp.name[len(path.name) + 1 :].split(".", 1)[0]
+        try:
+            alive = pid.isdigit() and _running(int(pid))
+            if not alive or time.time() - tmp.stat().st_mtime > 3600:
+                tmp.unlink()
+        except OSError:
+            pass  # gone already, or not ours to delete
+
+
+def _running(pid: int) -> bool:
+    """Whether a process with this id exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists but belongs to someone else
+    return True
+
+
+def is_resumable(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a readable checkpoint that holds optimiser state (a run to resume)."""
+    try:
+        payload = _read_payload(Path(path))
+    except CheckpointError:
+        return False
+    return "opt_G" in payload or "opt_D" in payload
 
 
 def save_checkpoint(
@@ -689,10 +814,21 @@ def save_checkpoint(
     """Write {"G", "D", "meta"} (and, to resume training, the optimisers' states and the
     random generator's state) atomically; return the file's SHA-256.
 
+    The file also records the SHA-256 of its contents, which ``load_checkpoint`` checks.
     ``meta`` must hold plain values (numbers, strings, lists, dicts) so that the file
-    loads with ``weights_only=True``.
+    loads with ``weights_only=True``. Writing G alone over a checkpoint that holds optimiser
+    state (a run to resume) raises ``CheckpointError``: that would lose the run.
+
+    Crash safety: the bytes go to a temporary file (``NAME.<pid>.<random>.tmp``, next to
+    ``path``), are fsynced, and replace ``path`` in one rename, so ``path`` is always the old
+    or the new checkpoint, never a mix. A save removes the temporary files that killed saves
+    of the same checkpoint left behind.
     """
+    for key, value in meta.items():
+        _check_plain(key, value)
     path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"cannot write a checkpoint to {path}: it is a folder")
     payload: dict[str, Any] = {
         "G": G.state_dict(),
         "D": None if D is None else D.state_dict(),
@@ -704,19 +840,137 @@ def save_checkpoint(
         payload["opt_D"] = opt_D.state_dict()
     if generator is not None:
         payload["rng"] = generator.get_state()
+    if opt_G is None and opt_D is None and path.is_file() and is_resumable(path):
+        raise CheckpointError(
+            f"{path} holds a training run to resume (models, optimisers, random state); "
+            "writing the generator alone over it would lose that run: choose another path"
+        )
+    payload["sha256"] = _content_sha256(payload)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    _remove_stale_temporaries(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{path.name}.{os.getpid()}.",
+                               suffix=".tmp")  # fmt: skip
     try:
         with os.fdopen(fd, "wb") as f:
             torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())  # the bytes are on disk before the rename makes them visible
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)  # atomic: a reader never sees a half-written checkpoint
+        _fsync_folder(path.parent)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return sha256_file(path)
+
+
+def _read_error(path: Path, error: Exception) -> CheckpointError:
+    """A CheckpointError for a file torch cannot read, without torch's advice to load it with
+    ``weights_only=False`` (which would run any code the file holds)."""
+    text = str(error)
+    if "Weights only load failed" in text:
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", text)
+        reason = (
+            f"it holds a pickled {found.group(1)}, not only tensors and plain values"
+            if found
+            else "it is not a torch file of tensors and plain values (damaged, or not a checkpoint)"
+        )
+        return CheckpointError(
+            f"checkpoint {path} could not be read: {reason}; ganlab loads only tensors and "
+            "plain values (weights_only=True) and never runs code from a file"
+        )
+    first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+    return CheckpointError(
+        f"checkpoint {path} could not be read: {first} (the file is damaged or not a checkpoint)"
+    )
+
+
+def _read_payload(path: Path, sha256: str | None = None) -> dict[str, Any]:
+    """The checked contents of a checkpoint file: file digest (when given), torch.load with
+    weights_only=True, the parts, and the recorded digest of the contents."""
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}")
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"checkpoint {path} could not be read: the file is empty (0 bytes)")
+    if sha256 is not None:
+        actual = sha256_file(path)
+        if actual != sha256.lower():
+            raise CheckpointError(
+                f"checkpoint {path} has SHA-256 {actual}, expected {sha256}: "
+                "the file is corrupt or not the one this code expects"
+            )
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises several types for a damaged zip/pickle
+        raise _read_error(path, error) from None
+    if not isinstance(payload, dict) or "G" not in payload:
+        raise CheckpointError(f"checkpoint {path} does not hold a ganlab state dict")
+    unknown = sorted(str(k) for k in payload if k not in (*_PARTS, "sha256"))
+    if unknown:
+        raise CheckpointError(
+            f"checkpoint {path} holds unknown parts {unknown}: it is damaged or not a ganlab "
+            f"checkpoint (expected some of {list(_PARTS)})"
+        )
+    if "sha256" in payload:  # files written before the digest was recorded have none
+        try:
+            actual = _content_sha256(payload)
+        except TypeError as error:
+            raise CheckpointError(f"checkpoint {path} is damaged: {error}") from None
+        if actual != payload["sha256"]:
+            raise CheckpointError(
+                f"checkpoint {path} is corrupt: its contents have SHA-256 {actual}, but it "
+                f"recorded {payload['sha256']} when it was saved; nothing was loaded"
+            )
+    return payload
+
+
+def checkpoint_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The ``meta`` of a checkpoint, its file checked as ``load_checkpoint`` does; no model
+    is touched."""
+    return dict(_read_payload(Path(path)).get("meta") or {})
+
+
+def _check_module_state(path: Path, name: str, module: nn.Module, state: Any) -> None:
+    """Raise unless ``state`` fits ``module.state_dict()``: the same keys and shapes."""
+    expected = module.state_dict()
+    if not isinstance(state, dict):
+        raise CheckpointError(f"checkpoint {path} holds no state dict for {name}")
+    problems = [f"missing {k}" for k in expected if k not in state]
+    problems += [f"unexpected {k}" for k in state if k not in expected]
+    problems += [
+        f"{k} has shape {tuple(state[k].shape)}, the model's {tuple(expected[k].shape)}"
+        for k in expected
+        if k in state and tuple(getattr(state[k], "shape", ())) != tuple(expected[k].shape)
+    ]
+    if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise CheckpointError(
+            f"checkpoint {path} holds a {name} of another architecture than the "
+            f"{type(module).__name__} given: {'; '.join(problems[:3])}{more}; nothing was loaded"
+        )
+
+
+def _check_optimizer_state(path: Path, name: str, opt: torch.optim.Optimizer, state: Any) -> None:
+    """Raise unless ``state`` fits ``opt``: the same parameter groups, sizes and shapes."""
+    groups = state.get("param_groups") if isinstance(state, dict) else None
+    mine = opt.param_groups
+    sizes = [len(g.get("params", ())) for g in groups or []]
+    if groups is None or sizes != [len(g["params"]) for g in mine]:
+        raise CheckpointError(
+            f"checkpoint {path} holds {name} state for parameter groups of sizes {sizes}, the "
+            f"optimiser has {[len(g['params']) for g in mine]}: another model; nothing was loaded"
+        )
+    params = [p for g in mine for p in g["params"]]
+    ids = [i for g in groups for i in g["params"]]
+    for i, p in zip(ids, params, strict=True):
+        for key, value in state.get("state", {}).get(i, {}).items():
+            if isinstance(value, torch.Tensor) and value.dim() and value.shape != p.shape:
+                raise CheckpointError(
+                    f"checkpoint {path} holds {name} state {key} of shape {tuple(value.shape)} "
+                    f"for a parameter of shape {tuple(p.shape)}; nothing was loaded"
+                )
 
 
 def load_checkpoint(
@@ -728,34 +982,52 @@ def load_checkpoint(
     opt_G: torch.optim.Optimizer | None = None,
     opt_D: torch.optim.Optimizer | None = None,
     generator: torch.Generator | None = None,
+    expect: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Load a checkpoint from ``save_checkpoint`` into G (and D, the optimisers and the random
     generator, when given); return its ``meta``.
 
     With ``sha256`` the file's digest is checked first and a mismatch raises
-    ``CheckpointError`` before anything is unpickled. Loading uses ``weights_only=True``.
+    ``CheckpointError`` before anything is unpickled. Loading uses ``weights_only=True``; the
+    digest of the contents recorded at saving is checked too. ``expect`` maps meta keys to the
+    values this run uses: a recorded value that differs raises ``CheckpointError`` naming each
+    difference. Everything is checked (parts, architectures, settings) before any model,
+    optimiser or generator is changed.
     """
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"no checkpoint at {path}")
-    if sha256 is not None:
-        actual = sha256_file(path)
-        if actual != sha256.lower():
-            raise CheckpointError(
-                f"checkpoint {path} has SHA-256 {actual}, expected {sha256}: "
-                "the file is corrupt or not the one this code expects"
-            )
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises several types for a damaged zip/pickle
-        raise CheckpointError(f"checkpoint {path} could not be read: {error}") from error
-    if not isinstance(payload, dict) or "G" not in payload:
-        raise CheckpointError(f"checkpoint {path} does not hold a ganlab state dict")
+    payload = _read_payload(path, sha256)
+    meta = dict(payload.get("meta") or {})
     if D is not None and payload.get("D") is None:
         raise CheckpointError(f"checkpoint {path} holds no discriminator")
     for name, target in (("opt_G", opt_G), ("opt_D", opt_D), ("rng", generator)):
         if target is not None and name not in payload:
             raise CheckpointError(f"checkpoint {path} holds no {name} state to resume from")
+    differences = [
+        f"{key} {meta[key]!r} there, {value!r} here"
+        for key, value in (expect or {}).items()
+        if key in meta and meta[key] != value
+    ]
+    if differences:
+        raise CheckpointError(
+            f"checkpoint {path} was written with other settings: {'; '.join(differences)}. "
+            "Resume with the checkpoint's settings, or start fresh with another checkpoint path "
+            "(or delete this one)"
+        )
+    _check_module_state(path, "G", G, payload["G"])
+    if D is not None:
+        _check_module_state(path, "D", D, payload["D"])
+    for name, opt in (("opt_G", opt_G), ("opt_D", opt_D)):
+        if opt is not None:
+            _check_optimizer_state(path, name, opt, payload[name])
+    if generator is not None:
+        rng = payload["rng"]
+        current = generator.get_state()
+        if (
+            not isinstance(rng, torch.Tensor)
+            or rng.dtype != current.dtype
+            or rng.shape != current.shape
+        ):
+            raise CheckpointError(f"checkpoint {path} holds no valid random generator state")
     G.load_state_dict(payload["G"])
     if D is not None:
         D.load_state_dict(payload["D"])
@@ -765,7 +1037,7 @@ def load_checkpoint(
         opt_D.load_state_dict(payload["opt_D"])
     if generator is not None:
         generator.set_state(payload["rng"])
-    return dict(payload.get("meta") or {})
+    return meta
 
 
 # ----------------------------------------------------------------------------- shipped weights
