@@ -12,7 +12,9 @@ covers. Constructors: ``mixture_1d``, ``ring``, ``grid``, ``two_gaussians``,
 The image data sets come from the standard IDX ``.gz`` files: ``fashion_mnist(split)``
 and ``mnist(split)`` look in ``$GANLAB_DATA/<name>``, then the user cache, then the
 system folder (Debian's ``dataset-fashion-mnist``), and only then download from the
-official mirror. Every file's SHA-256 is checked wherever it is found.
+official mirror. Every file's SHA-256 is checked wherever it is found. A download is
+streamed to a temporary file, bounded in size (each file's known size) and in time, and
+kept only once verified; when the cache cannot be written it goes to ``download_fallback_dir``.
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ import os
 import struct
 import sys
 import tempfile
+import time
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -235,6 +239,7 @@ class IDXSource:
     debian_package: str | None  # the Debian package that installs them there, if any
     classes: tuple[str, ...]  # label k is classes[k]
     sha256: dict[str, tuple[str, ...]]
+    sizes: dict[str, int] = field(default_factory=dict)  # each file's size on the mirror, bytes
 
 
 IDX_FILES = {
@@ -285,6 +290,12 @@ SOURCES = {
                 "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05",
             ),
         },
+        sizes={
+            "train-images-idx3-ubyte.gz": 26_421_880,
+            "train-labels-idx1-ubyte.gz": 29_515,
+            "t10k-images-idx3-ubyte.gz": 4_422_102,
+            "t10k-labels-idx1-ubyte.gz": 5_148,
+        },
     ),
     "mnist": IDXSource(
         title="MNIST",
@@ -305,6 +316,12 @@ SOURCES = {
             "t10k-labels-idx1-ubyte.gz": (
                 "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
             ),
+        },
+        sizes={
+            "train-images-idx3-ubyte.gz": 9_912_422,
+            "train-labels-idx1-ubyte.gz": 28_881,
+            "t10k-images-idx3-ubyte.gz": 1_648_877,
+            "t10k-labels-idx1-ubyte.gz": 4_542,
         },
     ),
 }
@@ -476,6 +493,23 @@ def _read_split(name: str, split: str, folders: Sequence[Path], download: bool) 
     )
 
 
+DOWNLOAD_READ_TIMEOUT = 30.0
+"""Seconds a download may wait for its next bytes before it is abandoned."""
+DOWNLOAD_MIN_SECONDS = 300.0
+DOWNLOAD_MIN_RATE = 50_000
+"""A file of S bytes must arrive within max(DOWNLOAD_MIN_SECONDS, S / DOWNLOAD_MIN_RATE) s."""
+DOWNLOAD_SLACK = 1 << 16
+"""Bytes a body may exceed the file's known size by before it is refused (unknown: 64 MiB)."""
+
+
+class _Unwritable(OSError):
+    """No folder could take the download (the cache nor the fallback)."""
+
+
+class _DownloadFailed(Exception):
+    """The mirror's answer was too large, too slow or cut short."""
+
+
 def _find_or_download(
     name: str, filename: str, folders: Sequence[Path], download: bool
 ) -> tuple[Path, bytes]:
@@ -491,19 +525,27 @@ def _find_or_download(
         raise DataError(
             _missing_message(name, filename, folders, "downloads are off (download=False)")
         )
-    path = cache_dir(name) / filename
     url = mirror_url(name, filename)
+    size = SOURCES[name].sizes.get(filename)
+    limit = 64 << 20 if size is None else size + DOWNLOAD_SLACK
     try:
-        raw = _download(url, path, accepted)
-    except (OSError, http.client.HTTPException) as error:  # URLError is an OSError
-        reason = f"the download from {url} failed ({error})"
+        path = _download(url, name, filename, accepted, limit)
+    except _Unwritable as error:
+        raise DataError(
+            f"{SOURCES[name].title} file {filename} could not be saved: {error}"
+        ) from None
+    except (OSError, http.client.HTTPException, _DownloadFailed) as error:  # URLError: OSError
+        reason = f"the download from {url} failed ({error or type(error).__name__})"
         raise DataError(_missing_message(name, filename, folders, reason)) from error
-    return path, raw
+    return path, path.read_bytes()
 
 
 def _check_sha256(raw: bytes, accepted: tuple[str, ...], where: str) -> None:
     """Raise ``DataError`` unless the SHA-256 of ``raw`` is one of ``accepted``."""
-    digest = hashlib.sha256(raw).hexdigest()
+    _check_digest(hashlib.sha256(raw).hexdigest(), accepted, where)
+
+
+def _check_digest(digest: str, accepted: tuple[str, ...], where: str) -> None:
     if digest not in accepted:
         raise DataError(
             f"{where} has SHA-256 {digest}, expected {' or '.join(accepted)}: the file is "
@@ -511,19 +553,59 @@ def _check_sha256(raw: bytes, accepted: tuple[str, ...], where: str) -> None:
         )
 
 
-def _download(url: str, path: Path, accepted: tuple[str, ...]) -> bytes:
-    """Fetch ``url``, check its SHA-256, then write it to ``path`` atomically."""
+def download_fallback_dir(name: str) -> Path:
+    """Where a download goes when ``cache_dir(name)`` cannot be written: a per-user folder in
+    the system's temporary folder (kept for this session; not searched by later ones)."""
+    user = f"ganlab-{os.getuid()}" if hasattr(os, "getuid") else "ganlab"
+    return Path(tempfile.gettempdir()) / user / name
+
+
+def _temporary_in(name: str, filename: str) -> tuple[Path, int, str]:
+    """(folder, fd, temporary path) for a download: in the cache, else in the fallback folder,
+    saying why; raise ``_Unwritable`` naming both folders when neither can be written."""
+    problems = []
+    for folder in (cache_dir(name), download_fallback_dir(name)):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=filename + ".", suffix=".tmp")
+        except OSError as error:
+            problems.append(f"{folder} ({error.strerror or error})")
+            continue
+        if problems:
+            print(f"ganlab: cannot write to the cache folder {problems[0]}; keeping the download "
+                  f"in {folder} for now (set XDG_CACHE_HOME or GANLAB_DATA to a writable "
+                  "folder to keep it)", file=sys.stderr)  # fmt: skip
+        return folder, fd, tmp
+    raise _Unwritable(f"no folder could be written: {' nor '.join(problems)}")
+
+
+def _set_read_timeout(response: object, seconds: float) -> None:
+    """Bound the wait for the response's next bytes (http and https; no-op otherwise)."""
+    sock = getattr(getattr(getattr(response, "fp", None), "raw", None), "_sock", None)
+    if sock is not None:
+        sock.settimeout(max(seconds, 0.01))
+
+
+def _download(url: str, name: str, filename: str, accepted: tuple[str, ...], limit: int) -> Path:
+    """Stream ``url`` into a temporary file (at most ``limit`` bytes, within a total time
+    bound), check its SHA-256, then rename it into the cache atomically; return its path.
+
+    Network failures raise OSError/HTTPException, a body that is too large, too slow or cut
+    short ``_DownloadFailed``, a wrong one ``DataError``; nothing is kept of any of them."""
     import urllib.request  # here, not at the top: importing ganlab never touches the network
 
+    allowed = max(DOWNLOAD_MIN_SECONDS, limit / DOWNLOAD_MIN_RATE)
+    deadline = time.monotonic() + allowed
+    folder, fd, tmp = _temporary_in(name, filename)
+    path = folder / filename
     print(f"ganlab: downloading {url} to {path}", file=sys.stderr)
-    with urllib.request.urlopen(url, timeout=60) as response:
-        raw = response.read()
-    _check_sha256(raw, accepted, f"the download from {url}")  # a bad download is never saved
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(raw)
+            with urllib.request.urlopen(url, timeout=DOWNLOAD_READ_TIMEOUT) as response:
+                digest = _stream(response, f, tmp, filename, limit, deadline, allowed)
+            _check_digest(digest, accepted, f"the download from {url}")
+            f.flush()
+            os.fsync(f.fileno())
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
@@ -531,7 +613,58 @@ def _download(url: str, path: Path, accepted: tuple[str, ...]) -> bytes:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return raw
+    return path
+
+
+def _stream(
+    response: Any, f: Any, tmp: str, filename: str, limit: int, deadline: float, allowed: float
+) -> str:
+    """Copy the response body to ``f`` in 64 KiB chunks; return its SHA-256. Refuse a body
+    announced or found larger than ``limit`` bytes, one cut short, and one still arriving at
+    ``deadline`` (``allowed`` s after the start) or silent for DOWNLOAD_READ_TIMEOUT s."""
+    from tqdm.auto import tqdm
+
+    length = response.headers.get("Content-Length")
+    announced = int(length) if length and length.isdigit() else None
+    if announced is not None and announced > limit:
+        raise _DownloadFailed(
+            f"it announced {announced} bytes, but {filename} has at most {limit}: refused unread"
+        )
+    digest, received = hashlib.sha256(), 0
+    read = getattr(response, "read1", response.read)  # read1: whatever has arrived, no waiting
+    small = announced is not None and announced < 1 << 20
+    bar = tqdm(total=announced, unit="B", unit_scale=True, desc=filename, leave=False,
+               file=sys.stderr, mininterval=1.0, disable=small)  # fmt: skip
+    with bar:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _DownloadFailed(
+                    f"it took longer than {allowed:.0f} s, with {received} bytes received: abandoned"
+                )
+            _set_read_timeout(response, min(DOWNLOAD_READ_TIMEOUT, left))
+            try:
+                chunk = read(1 << 16)
+            except TimeoutError:
+                if time.monotonic() >= deadline:
+                    continue  # reported as too slow above
+                raise TimeoutError(f"no data for {DOWNLOAD_READ_TIMEOUT:g} s") from None
+            if not chunk:
+                break
+            received += len(chunk)
+            if received > limit:
+                raise _DownloadFailed(
+                    f"it sent more than {limit} bytes, but {filename} has at most {limit}: refused"
+                )
+            digest.update(chunk)
+            try:
+                f.write(chunk)
+            except OSError as error:  # a full or failing disk is not the download's fault
+                raise _Unwritable(f"writing {tmp} failed ({error.strerror or error})") from None
+            bar.update(len(chunk))
+    if announced is not None and received < announced:
+        raise _DownloadFailed(f"it was cut short: {received} of {announced} bytes arrived")
+    return digest.hexdigest()
 
 
 def _missing_message(name: str, filename: str, folders: Sequence[Path], reason: str) -> str:
