@@ -13,7 +13,9 @@ def positive_int(name: str, value: object) -> int:
 
 
 def positive_float(name: str, value: object) -> float:
-    """Return ``value`` as a float if it is a finite number > 0."""
+    """Return ``value`` as a float if it is a finite number > 0 (not a bool)."""
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -33,6 +35,17 @@ def batch_of_vectors(name: str, x: torch.Tensor, dim: int) -> None:
         raise ValueError(f"{name} must have shape (B, {dim}), got {tuple(x.shape)}")
     if not x.is_floating_point():
         raise TypeError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
+
+
+def finite_tensor(name: str, x: object, floating: bool = True) -> torch.Tensor:
+    """Return ``x`` if it is a tensor (floating-point when ``floating``) without NaN or inf."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if floating and not x.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return x
 
 
 def as_generator(seed: int | torch.Generator | None) -> torch.Generator:

@@ -60,16 +60,22 @@ class GaussianMixture:
         means = torch.as_tensor(means, dtype=torch.float32)
         if means.dim() != 2 or means.shape[0] == 0:
             raise ValueError(f"means must have shape (K, d) with K >= 1, got {tuple(means.shape)}")
+        if not bool(torch.isfinite(means).all()):
+            raise ValueError(f"means must be finite, got {means.tolist()}")
         n_modes = means.shape[0]
         stds = torch.as_tensor(stds, dtype=torch.float32)
         if stds.dim() == 0:
             stds = stds.expand(n_modes).clone()
-        if stds.shape != (n_modes,) or not bool((stds > 0).all()):
+        if stds.shape != (n_modes,) or not bool(((stds > 0) & torch.isfinite(stds)).all()):
             raise ValueError(f"stds must be {n_modes} positive numbers, got {stds.tolist()}")
         if weights is None:
             weights = torch.full((n_modes,), 1.0 / n_modes)
         weights = torch.as_tensor(weights, dtype=torch.float32)
-        if weights.shape != (n_modes,) or not bool((weights >= 0).all()) or weights.sum() <= 0:
+        if (
+            weights.shape != (n_modes,)
+            or not bool(((weights >= 0) & torch.isfinite(weights)).all())
+            or not weights.sum() > 0
+        ):
             raise ValueError(
                 f"weights must be {n_modes} non-negative numbers with a positive sum, "
                 f"got {weights.tolist()}"

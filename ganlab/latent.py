@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch
 
+from ganlab._checks import finite_tensor, positive_int
 from ganlab.models import evaluating
 
 
@@ -22,6 +23,9 @@ def _ts(t: float | torch.Tensor, like: torch.Tensor) -> torch.Tensor:
 
 
 def _endpoints(z0: torch.Tensor, z1: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Check: two finite floating-point latent vectors of one shape (d,)."""
+    finite_tensor("z0", z0)
+    finite_tensor("z1", z1)
     if z0.dim() != 1 or z0.shape != z1.shape:
         raise ValueError(
             f"z0 and z1 must be latent vectors of one shape (d,), got {tuple(z0.shape)} and "
@@ -44,8 +48,13 @@ def slerp(z0: torch.Tensor, z1: torch.Tensor, t: float | torch.Tensor) -> torch.
 
     the great-circle arc from z0 to z1; with |z0| = |z1| every point has that norm. Falls back
     to ``lerp`` when z0 and z1 are (anti)parallel (sin w ~ 0). t a number or (T,) -> (T, d).
+    The angle from the zero vector is undefined: a zero endpoint raises (use ``lerp``).
     """
     z0, z1 = _endpoints(z0, z1)
+    for name, z in (("z0", z0), ("z1", z1)):
+        if not bool(z.norm() > 0):
+            raise ValueError(f"slerp needs non-zero endpoints, but {name} is the zero vector "
+                             "(its angle to the other is undefined; use lerp)")  # fmt: skip
     t = _ts(t, z0)
     cos = torch.dot(z0, z1) / (z0.norm() * z1.norm())
     omega = torch.arccos(cos.clamp(-1.0, 1.0))
@@ -62,12 +71,15 @@ def concept_vector(z: torch.Tensor) -> torch.Tensor:
         raise ValueError(
             f"z (latent vectors of one concept) must have shape (B, d), B >= 1, got {shape}"
         )
+    finite_tensor("z (latent vectors of one concept)", z)
     return z.mean(dim=0)
 
 
 def arithmetic(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
     """Latent vector arithmetic a - b + c, each a concept vector (d,) or a batch (B, d) averaged
     first: "smiling woman - neutral woman + neutral man = smiling man" in DCGAN's paper."""
+    for name, v in (("a", a), ("b", b), ("c", c)):
+        finite_tensor(name, v)
     vectors = [concept_vector(v) if v.dim() == 2 else v for v in (a, b, c)]
     if len({tuple(v.shape) for v in vectors}) != 1 or vectors[0].dim() != 1:
         raise ValueError(
@@ -90,6 +102,8 @@ def class_latents(
     Classes with fewer than ``per_class`` samples in the pool are left out. These are the
     "three samples per concept" of Radford et al. 2016, picked by a classifier instead of by eye.
     """
+    positive_int("per_class", per_class)
+    positive_int("pool", pool)
     z = G.sample_latent(pool, seed=seed)
     with evaluating(G, classifier):
         images = torch.cat([G(z[i : i + 500]) for i in range(0, pool, 500)])

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ganlab._checks import batch_of_vectors, positive_float, positive_int
+from ganlab._checks import batch_of_vectors, finite_tensor, positive_float, positive_int
 from ganlab.data import GaussianMixture
 from ganlab.models import evaluating
 
@@ -56,6 +56,11 @@ def mode_histogram_kl(counts: torch.Tensor) -> float:
 
     Empty modes contribute 0 (0 log 0 = 0). Returns inf when every count is 0.
     """
+    finite_tensor("counts", counts, floating=False)
+    if counts.dim() != 1 or counts.numel() == 0 or bool((counts < 0).any()):
+        raise ValueError(
+            f"counts must be a non-empty 1-D tensor of counts >= 0, got {counts.tolist()}"
+        )
     counts = counts.to(torch.float64)
     total = counts.sum()
     if total <= 0:
@@ -74,6 +79,7 @@ def mode_coverage(
     centre mu_k (Euclidean distance). Shapes: samples (N, d) with d = dist.dim.
     """
     batch_of_vectors("samples", samples, dist.dim)
+    finite_tensor("samples", samples)
     positive_float("threshold", threshold)
     samples = samples.detach().to("cpu", torch.float32)
     # Exact distances: cdist's default matmul route is off by ~1e-6 near a centre.
@@ -105,6 +111,7 @@ def wasserstein_1d(x: torch.Tensor, y: torch.Tensor) -> float:
             value = value[:, 0]
         if value.dim() != 1 or value.numel() == 0:
             raise ValueError(f"{name} must have shape (N,) or (N, 1), got {tuple(value.shape)}")
+        finite_tensor(name, value)
         flat.append(value.detach().to("cpu", torch.float64))
     if flat[0].numel() != flat[1].numel():
         raise ValueError(
@@ -172,6 +179,7 @@ def features(model: torch.nn.Module, images: torch.Tensor, batch_size: int = 100
 
     Any module with a ``features`` method works (``models.ImageClassifier``; a wrapper around
     Inception-v3's pool3 for published-comparable FIDs)."""
+    positive_int("batch_size", batch_size)
     device = next(model.parameters()).device
     with evaluating(model):
         return torch.cat([
@@ -190,6 +198,25 @@ def _trace_sqrt_product(sigma1: torch.Tensor, sigma2: torch.Tensor) -> torch.Ten
     return torch.linalg.eigvalsh((inner + inner.T) / 2).clamp(min=0).sqrt().sum()
 
 
+def _check_covariance(name: str, sigma: torch.Tensor, rtol: float = 1e-5) -> None:
+    """Raise unless ``sigma`` is symmetric positive semi-definite, up to round-off: |S - S^T|
+    and the most negative eigenvalue at most rtol times the largest |entry| or |eigenvalue|."""
+    scale = float(sigma.abs().max()) if sigma.numel() else 0.0
+    asymmetry = float((sigma - sigma.T).abs().max()) if sigma.numel() else 0.0
+    if asymmetry > rtol * scale:
+        raise ValueError(
+            f"{name} must be a symmetric covariance matrix, but |{name} - {name}^T| reaches "
+            f"{asymmetry:.3g} (its largest entry is {scale:.3g})"
+        )
+    if sigma.numel():
+        vals = torch.linalg.eigvalsh((sigma + sigma.T) / 2)
+        if float(vals[0]) < -rtol * max(float(vals.abs().max()), 1e-300):
+            raise ValueError(
+                f"{name} must be positive semi-definite (a covariance), but has eigenvalue "
+                f"{float(vals[0]):.3g}"
+            )
+
+
 def frechet_distance(
     mu1: torch.Tensor, sigma1: torch.Tensor, mu2: torch.Tensor, sigma2: torch.Tensor,
     eps: float = 1e-6,
@@ -201,6 +228,10 @@ def frechet_distance(
     non-symmetric product can turn complex; if it is not finite, eps I is added to both
     covariances first, as pytorch-fid does for near-singular ones.
     """
+    for name, t in (("mu1", mu1), ("sigma1", sigma1), ("mu2", mu2), ("sigma2", sigma2)):
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+    positive_float("eps", eps)
     mu1, mu2 = (m.detach().to("cpu", torch.float64).flatten() for m in (mu1, mu2))
     sigma1, sigma2 = (c.detach().to("cpu", torch.float64) for c in (sigma1, sigma2))
     if not all(torch.isfinite(t).all() for t in (mu1, mu2, sigma1, sigma2)):
@@ -211,6 +242,8 @@ def frechet_distance(
             f"means and covariances disagree in dimension: {tuple(mu1.shape)}, {tuple(mu2.shape)}, "
             f"{tuple(sigma1.shape)}, {tuple(sigma2.shape)}"
         )
+    _check_covariance("sigma1", sigma1)
+    _check_covariance("sigma2", sigma2)
     trace = _trace_sqrt_product(sigma1, sigma2)
     if not torch.isfinite(trace):
         offset = eps * torch.eye(d, dtype=torch.float64)

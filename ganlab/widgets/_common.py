@@ -101,9 +101,23 @@ def frames_to_jshtml(
 
     A figure of exactly the frame's pixels holds one unresampled figimage: each frame
     costs one image copy and an encode, not a full matplotlib draw. The element ids are
-    derived from the frames, so the same frames give the same HTML.
+    derived from the frames, so the same frames give the same HTML. Every frame must have
+    the first one's shape (a smaller one would show cropped, a larger one rescaled).
     """
     from matplotlib import rc_context
+
+    from ganlab._checks import positive_float
+
+    positive_float("fps", fps)
+    positive_float("dpi", dpi)
+    if len(frames) == 0:
+        raise ValueError("an animation needs at least one frame, got none")
+    shapes = {np.shape(frame) for frame in frames}
+    first = np.shape(frames[0])
+    if len(shapes) != 1 or len(first) != 3 or first[2] != 3:
+        raise ValueError(
+            f"frames must be RGB arrays (H, W, 3) of one shape, got shapes {sorted(shapes)}"
+        )
     from matplotlib.animation import FuncAnimation
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 

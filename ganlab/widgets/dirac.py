@@ -156,6 +156,8 @@ def dirac_animation(
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     configurations = DEFAULT_ANIMATION if configurations is None else configurations
+    if not configurations:
+        raise ValueError("configurations must hold at least one run to draw, got none")
     positive_int("steps", steps)
     if isinstance(frames, bool) or not isinstance(frames, int) or not 2 <= frames <= 100:
         raise ValueError(f"frames must be an integer in [2, 100], got {frames!r}")

@@ -168,8 +168,12 @@ def latent_walk_animation(
 ) -> str:
     """Static fallback of the explorer: a closed slerp tour through the latents of ``seeds``,
     each frame G(z) beside the norm |z|, as playable ``to_jshtml`` HTML."""
+    from ganlab._checks import positive_float, positive_int
+
     if len(seeds) < 2:
         raise ValueError(f"a walk needs at least 2 seeds, got {seeds!r}")
+    positive_int("frames_per_leg", frames_per_leg)
+    positive_float("fps", fps)
     zs = [G.sample_latent(1, seed=s)[0].cpu() for s in seeds]
     ts = torch.linspace(0, 1, frames_per_leg + 1)[:-1]
     path = torch.cat([latent.slerp(zs[i], zs[(i + 1) % len(zs)], ts) for i in range(len(zs))])

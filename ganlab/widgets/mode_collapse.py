@@ -124,8 +124,19 @@ def mode_collapse_animation(
     steps / (frames - 1) steps, samples and per-mode histogram. Returns ``to_jshtml`` HTML."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+    from ganlab._checks import positive_float, positive_int
+
     if isinstance(frames, bool) or not isinstance(frames, int) or not 2 <= frames <= 60:
         raise ValueError(f"frames must be an integer in [2, 60], got {frames!r}")
+    positive_int("steps", steps)
+    positive_float("fps", fps)
+    if steps < frames - 1:  # fewer steps than gaps: each gap would still train one step
+        raise ValueError(
+            f"steps must be at least frames - 1 = {frames - 1} (one step between frames), "
+            f"got {steps}"
+        )
+    if len(remedies) == 0:
+        raise ValueError("remedies must name at least one remedy to train, got none")
     labs = [ModeCollapseLab(data, remedy, seed) for remedy in remedies]
     every = max(1, steps // (frames - 1))
     pictures = []
