@@ -134,8 +134,12 @@ def _parser() -> _Parser:
         p.add_argument("--out", type=Path, default=None,
                        help=f"folder for the checkpoint and the sample grids (default: "
                        f"{DEFAULT_FOLDER}, e.g. runs/dcgan_fashion_mnist)")  # fmt: skip
-        p.add_argument("--device", type=_device, default="auto",
-                       help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps")  # fmt: skip
+        p.add_argument(
+            "--device",
+            type=_device,
+            default="auto",
+            help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps",
+        )
         p.add_argument("--threads", type=_positive_int, default=None,
                        help="torch CPU threads (default: torch's choice)")  # fmt: skip
         p.add_argument("--export", type=Path, default=None,
@@ -239,8 +243,9 @@ def _check_resume(args: argparse.Namespace, checkpoint: Path) -> None:
         _fail(args, f"{checkpoint} was trained with other settings: {', '.join(differences)}; "
                     f"resume with {again}, or {fresh}")  # fmt: skip
     if int(meta.get("epoch", 0)) > args.epochs:
-        _fail(args, f"{checkpoint} already holds {meta['epoch']} epochs, more than --epochs "
-                    f"{args.epochs}; ask for --epochs {meta['epoch']} or more, or {fresh}")  # fmt: skip
+        done = meta["epoch"]
+        _fail(args, f"{checkpoint} already holds {done} epochs, more than --epochs "
+                    f"{args.epochs}; ask for --epochs {done} or more, or {fresh}")  # fmt: skip
 
 
 def _check_export(args: argparse.Namespace, checkpoint: Path | None) -> None:
@@ -315,7 +320,8 @@ def train_dcgan(args: argparse.Namespace, argv: list[str]) -> int:
     try:
         history = train.fit_epochs(
             G, D, train_set.images, args.epochs, batch_size=args.batch_size, lr=args.lr,
-            labels=train_set.labels if conditional else None, seed=args.seed, checkpoint=checkpoint, callback=after_epoch, progress=not args.no_progress,
+            labels=train_set.labels if conditional else None, seed=args.seed,
+            checkpoint=checkpoint, callback=after_epoch, progress=not args.no_progress,
             settings=_settings(args),
         )  # fmt: skip
     except KeyboardInterrupt:

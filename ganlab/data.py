@@ -646,7 +646,8 @@ def _stream(
             left = deadline - time.monotonic()
             if left <= 0:
                 raise _DownloadFailed(
-                    f"it took longer than {allowed:.0f} s, with {received} bytes received: abandoned"
+                    f"it took longer than {allowed:.0f} s, with {received} bytes received: "
+                    "abandoned"
                 )
             _set_read_timeout(response, min(DOWNLOAD_READ_TIMEOUT, left))
             try:

@@ -186,7 +186,8 @@ def test_the_checkpoint_records_the_settings_of_the_run(tmp_path):
     path = tmp_path / "run.pt"
     resumable(path, settings={"width": WIDTH})
     meta = train.checkpoint_meta(path)
-    assert {k: meta[k] for k in ("seed", "batch_size", "lr", "betas", "loss", "images", "width")} == {
+    keys = ("seed", "batch_size", "lr", "betas", "loss", "images", "width")
+    assert {k: meta[k] for k in keys} == {
         "seed": 0, "batch_size": 16, "lr": 2e-4, "betas": [0.5, 0.999],
         "loss": "nonsaturating", "images": [32, 1, 28, 28], "width": WIDTH,
     }  # fmt: skip
@@ -203,8 +204,8 @@ def test_another_architecture_is_refused_before_any_model_is_touched(tmp_path):
     G = models.ConditionalDCGANGenerator(10, LATENT, WIDTH)
     D = models.ProjectionDiscriminator(10, WIDTH)
     path = tmp_path / "cdcgan.pt"
-    train.save_checkpoint(path, G, D, opt_G=torch.optim.Adam(G.parameters()),
-                          opt_D=torch.optim.Adam(D.parameters()), generator=torch.Generator())  # fmt: skip
+    opt_G, opt_D = torch.optim.Adam(G.parameters()), torch.optim.Adam(D.parameters())
+    train.save_checkpoint(path, G, D, opt_G=opt_G, opt_D=opt_D, generator=torch.Generator())
     torch.manual_seed(1)
     G2, D2 = (
         models.ConditionalDCGANGenerator(10, LATENT, WIDTH),
