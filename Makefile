@@ -1,10 +1,11 @@
 # Two commands (see README.md):  make test   |   make book   (then: make browser)
+# The inner loop: make unit (the unit tests alone, under a minute).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test book browser slides colab timing notebooks lint clean
+.PHONY: install test unit test-other-cpu oldest book browser slides colab timing notebooks lint clean
 
 # A fresh virtual environment with the pinned tools and ganlab (editable).
 $(STAMP): requirements.txt pyproject.toml
@@ -19,6 +20,32 @@ install: $(STAMP)
 # Unit tests of ganlab, then every chapter in book/ re-executed and compared by nbval.
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The unit tests of ganlab alone (tests/, no notebook re-executed): the fast inner loop.
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests -o addopts="-p no:cacheprovider"
+
+# The chapters again as on another CPU: PyTorch's (ATen), oneDNN's and MKL's lowest instruction
+# sets, whatever this CPU has. A training run sums in another order there, so a chapter passes
+# only if nbval compares exactly what no CPU can change and checks the rest by its claim.
+OTHER_CPU := ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 MKL_ENABLE_INSTRUCTIONS=SSE4_2
+test-other-cpu: $(STAMP)
+	$(OTHER_CPU) $(BIN)/python -c 'import torch; print("ATen CPU capability:", torch.backends.cpu.get_cpu_capability())'
+	$(OTHER_CPU) $(BIN)/python -m pytest book
+
+# The oldest Python the README claims (3.10, as on Ubuntu 22.04): a venv of its own from the
+# same requirements.txt (its markers pick the versions that support 3.10), then the unit tests
+# and chapters 0 and 1. OLDEST_PYTHON names the interpreter.
+OLDEST_PYTHON ?= python3.10
+OLDEST_VENV   := .venv-oldest
+oldest:
+	$(OLDEST_PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 10), sys.version'
+	rm -rf $(OLDEST_VENV)
+	$(OLDEST_PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(OLDEST_VENV)/bin/python -m pip install --quiet -r requirements.txt
+	$(OLDEST_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	$(OLDEST_VENV)/bin/python -m pytest tests book/00_quickstart.ipynb book/01_adversarial_game.ipynb
 
 # The rendered book in _build/html, from the chapters' stored outputs; warnings are errors.
 book: $(STAMP)
@@ -73,14 +100,18 @@ timing: $(STAMP)
 
 # Re-execute every chapter in place, top to bottom, to refresh its stored outputs; then drop
 # the saved ipywidgets state (the book removes widget outputs, and the state alone makes the
-# page load require.js and the widget manager from a CDN).
+# page load require.js and the widget manager from a CDN). The outputs are written under the
+# AVX2 code path, so that every x86-64 machine with AVX2 or AVX-512 writes the same numbers
+# (the ones the prose quotes); NB=book/04_dcgan.ipynb refreshes one chapter.
+WRITER_CPU := ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2
+NB ?= book/*.ipynb
 notebooks: $(STAMP)
-	for nb in book/*.ipynb; do $(BIN)/jupyter execute --inplace "$$nb" || exit 1; done
-	$(BIN)/python -c 'import sys, nbformat; [nbformat.write(nb, p) for p in sys.argv[1:] for nb in [nbformat.read(p, 4)] if nb.metadata.pop("widgets", None) is not None]' book/*.ipynb
+	for nb in $(NB); do $(WRITER_CPU) $(BIN)/jupyter execute --inplace "$$nb" || exit 1; done
+	$(BIN)/python -c 'import sys, nbformat; [nbformat.write(nb, p) for p in sys.argv[1:] for nb in [nbformat.read(p, 4)] if nb.metadata.pop("widgets", None) is not None]' $(NB)
 
 lint: $(STAMP)
 	$(BIN)/ruff check ganlab tests tests_browser tests_colab bench
 	$(BIN)/ruff format --check ganlab tests tests_browser tests_colab bench
 
 clean:
-	rm -rf _build $(VENV)
+	rm -rf _build $(VENV) $(OLDEST_VENV)
