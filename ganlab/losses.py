@@ -71,7 +71,9 @@ def g_loss_nonsaturating(d_fake: torch.Tensor) -> torch.Tensor:
     """G's non-saturating loss -E_z[log D(G(z))]: cross-entropy of the fakes against label 1.
 
     Its gradient with respect to the score s is -(1 - D(G(z))), close to -1 exactly when
-    D rejects the fakes; same fixed points as the saturating loss, stronger early gradient.
+    D rejects the fakes: a stronger early gradient than the saturating loss's -D(G(z)). Sample
+    by sample both vanish only where grad_x s does; averaged over samples they weigh the samples
+    differently, so G's stationary points need not coincide.
     """
     _check_scores("d_fake", d_fake)
     return -F.logsigmoid(d_fake).mean()
