@@ -14,21 +14,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from test_fit_epochs import LATENT, WIDTH, players, tiny_images  # the same tiny DCGAN pair
 from torch.testing import assert_close
 
 from ganlab import models, train
 
 torch.set_num_threads(1)
-LATENT, WIDTH = 8, 4
-
-
-def players(seed: int = 0):
-    torch.manual_seed(seed)
-    return models.DCGANGenerator(LATENT, WIDTH), models.DCGANDiscriminator(WIDTH)
-
-
-def tiny_images(n: int = 32, seed: int = 1) -> torch.Tensor:
-    return torch.rand(n, 1, 28, 28, generator=torch.Generator().manual_seed(seed)) * 2 - 1
 
 
 def snapshot(*modules: torch.nn.Module) -> list[torch.Tensor]:
@@ -42,7 +33,7 @@ def assert_unchanged(before: list[torch.Tensor], *modules: torch.nn.Module) -> N
 
 def resumable(path: Path, epochs: int = 1, **kwargs) -> None:
     G, D = players()
-    train.fit_epochs(G, D, tiny_images(), epochs, batch_size=16, progress=False,
+    train.fit_epochs(G, D, tiny_images(32), epochs, batch_size=16, progress=False,
                      checkpoint=path, **kwargs)  # fmt: skip
 
 
@@ -170,7 +161,7 @@ def test_a_resume_with_other_settings_is_refused_naming_each(tmp_path, change, n
     before = snapshot(G, D)
     settings = {"lr": 2e-4, "seed": 0, "batch_size": 16, **change}
     with pytest.raises(train.CheckpointError, match=named):
-        train.fit_epochs(G, D, tiny_images(), 2, progress=False, checkpoint=path, **settings)
+        train.fit_epochs(G, D, tiny_images(32), 2, progress=False, checkpoint=path, **settings)
     assert_unchanged(before, G, D)
     assert train.checkpoint_meta(path)["epoch"] == 1
 
