@@ -83,6 +83,46 @@ def test_math_is_typeset_by_the_bundled_mathjax(visit, doc):
     assert info["errors"] == [], f"{doc}: TeX errors {info['errors'][:5]}"
 
 
+# TeX left in the visible prose: a dollar sign, or a command such as \\hat or \\lambda.
+RAW_TEX = re.compile(r"\$|\\[A-Za-z]{2,}")
+# Prose typeset as math: two plain words in a row in a formula's TeX, once the commands and
+# their text arguments are gone ("is drawn per sample" set in italics as one long word).
+TEX_TEXT_ARGUMENT = re.compile(r"\\(?:text|mathrm|operatorname|textbf|mathbf|mathit)\s*\{[^{}]*\}")
+PLAIN_WORDS = re.compile(r"(?<![\\A-Za-z])[a-z]{3,}\s+[a-z]{3,}(?![A-Za-z])")
+
+PROSE_AND_MATH_JS = """() => {
+    const prose = [];
+    for (const el of document.querySelectorAll(
+            'article p, article li, article td, article th, article h1, article h2, article h3')) {
+        const copy = el.cloneNode(true);
+        copy.querySelectorAll('.math, mjx-container, code, pre, script, style, .cell_output, ul, ol')
+            .forEach(n => n.remove());
+        const text = copy.textContent.replace(/\\s+/g, ' ').trim();
+        if (text) prose.push(text);
+    }
+    const tex = window.MathJax && MathJax.startup && MathJax.startup.document
+        ? MathJax.startup.document.getMathItemsWithin(document.body).map(m => m.math) : [];
+    return {prose, tex};
+}"""
+
+
+def test_prose_shows_no_raw_tex_and_no_prose_is_set_as_math(visit, doc):
+    """What a reader sees: no $ or TeX command in the text, no sentence inside a formula.
+
+    Caught the WGAN-GP objective of chapter 6, where a $$ block right after a line of a list
+    item was read as inline math: TeX showed as text and the prose after it in italics."""
+    found = visit(doc).page.evaluate(PROSE_AND_MATH_JS)
+    raw = [t[max(0, m.start() - 50) : m.start() + 50] for t in found["prose"]
+           for m in [RAW_TEX.search(t)] if m]  # fmt: skip
+    assert raw == [], f"{doc}: TeX shown as text: {raw[:3]}"
+    prose_in_math = []
+    for tex in found["tex"]:
+        plain = re.sub(r"\\[A-Za-z]+", " ", TEX_TEXT_ARGUMENT.sub(" ", tex))
+        if PLAIN_WORDS.search(plain):
+            prose_in_math.append(tex[:120])
+    assert prose_in_math == [], f"{doc}: prose typeset as math: {prose_in_math[:3]}"
+
+
 def shows_a_widget(doc: str) -> bool:
     """Whether a stored output of the chapter is an ipywidget (its live piece)."""
     nb = json.loads((ROOT / f"{doc}.ipynb").read_text())
