@@ -5,13 +5,34 @@ One module per idea: ``data`` (distributions), ``models`` (G and D), ``losses``
 2014), ``metrics`` (mode coverage, W1), ``theory`` (closed forms: D*, C(G), JSD, the
 Dirac-GAN), ``latent`` (lerp, slerp, vector arithmetic), ``experiments`` (controlled runs shared by chapters and widgets), ``plot``
 (shared figures) and ``widgets`` (playground, saturation explorer, Dirac-GAN; ipywidgets is
-imported only when used). Importing the
-package seeds nothing, downloads nothing and touches no global settings.
+imported only when used); ``cpu`` decides torch's CPU threads. Importing the package seeds
+nothing and downloads nothing. It changes one setting, and only when torch is not loaded yet
+and the variable is unset: ``OMP_WAIT_POLICY=PASSIVE``, so that torch's idle threads sleep
+instead of spinning (``ganlab.cpu`` has the measurements; OpenMP reads it once, when torch loads).
 """
 
-from ganlab import data, experiments, latent, losses, metrics, models, plot, theory, train, widgets
+import os
+import sys
+
+if "torch" not in sys.modules:
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from ganlab import (
+    cpu,
+    data,
+    experiments,
+    latent,
+    losses,
+    metrics,
+    models,
+    plot,
+    theory,
+    train,
+    widgets,
+)
 
 __all__ = [
+    "cpu",
     "data",
     "experiments",
     "latent",

@@ -134,7 +134,8 @@ def _parser() -> _Parser:
             help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps",
         )
         p.add_argument("--threads", type=_positive_int, default=None,
-                       help="torch CPU threads (default: torch's choice)")  # fmt: skip
+                       help="torch CPU threads (default: the idle cores, see "
+                     "ganlab.cpu; GANLAB_THREADS=N also sets it)")  # fmt: skip
         p.add_argument("--export", type=Path, default=None,
                        help="after training, write the generator alone to this file (the "
                        "shipped weights) and print its SHA-256 (default: no export)")  # fmt: skip
@@ -149,7 +150,8 @@ def _parser() -> _Parser:
     clf.add_argument("--batch-size", type=_positive_int, default=128, help="images per step")
     clf.add_argument("--seed", type=_seed, default=0, help="seeds the weights and the batches")
     clf.add_argument("--threads", type=_positive_int, default=None,
-                     help="torch CPU threads (default: torch's choice)")  # fmt: skip
+                     help="torch CPU threads (default: the idle cores, see "
+                     "ganlab.cpu; GANLAB_THREADS=N also sets it)")  # fmt: skip
     clf.add_argument("--export", type=Path, required=True,
                      help="where to write the weights (required)")  # fmt: skip
     clf.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -258,8 +260,10 @@ def _check_export(args: argparse.Namespace, checkpoint: Path | None) -> None:
 
 
 def _set_threads(args: argparse.Namespace) -> None:
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
+    """torch's threads for convolutions, from ganlab.cpu's plan (or --threads); printed."""
+    from ganlab import cpu
+
+    print(cpu.setup("conv", args.threads))
 
 
 def train_dcgan(args: argparse.Namespace, argv: list[str]) -> int:

@@ -19,13 +19,12 @@ fallback for the rendered book: a headless run captured as a playable JS animati
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 import struct
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import contourpy
@@ -34,7 +33,7 @@ import torch
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from ganlab import losses, metrics, models, plot, theory, train
+from ganlab import cpu, losses, metrics, models, plot, theory, train
 from ganlab._checks import positive_float, positive_int
 from ganlab.data import TOYS, GaussianMixture
 from ganlab.widgets._common import (
@@ -319,19 +318,6 @@ class Playground:
         self.opt_D = _multi_tensor(make(self.D.parameters(), self.lr_D))
         self.opt_G = _multi_tensor(make(self.G.parameters(), self.lr_G))
 
-    @contextlib.contextmanager
-    def _threads(self) -> Iterator[None]:
-        """Run the block with ``self.threads`` torch threads, then restore the old count."""
-        old = torch.get_num_threads()
-        if self.threads is None or self.threads == old:
-            yield
-            return
-        torch.set_num_threads(self.threads)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(old)
-
     def _diverged(self, stats: dict[str, float], name: str) -> None:
         if not math.isfinite(stats[name]):
             raise train.TrainingDiverged(self.g_updates + 1, name, stats[name], self.history)
@@ -343,7 +329,7 @@ class Playground:
         pass (an MLP treats the rows independently) and its gradient comes from
         ``torch.autograd.grad``: ``d_step``'s numbers, up to rounding, in fewer operations.
         """
-        with self._threads():
+        with cpu.using_threads(self.threads):
             B = self.batch_size
             x_real = train.sample_real(self.dist, B, self._rng, self.device)
             z = train.sample_noise(self.G, B, self._rng, self.device)
@@ -388,7 +374,7 @@ class Playground:
         The row's D columns come from the last D update since the previous G update, or,
         when there was none, from a measurement of D without an update (grad_norm_D = nan).
         """
-        with self._threads():
+        with cpu.using_threads(self.threads):
             d_stats = self._last_d if self._last_d is not None else self._measure_d()
             z = train.sample_noise(self.G, self.batch_size, self._rng, self.device)
             params = _parameters(self.opt_G)
@@ -412,7 +398,7 @@ class Playground:
         ``ganlab.train.TrainingDiverged`` (the weights are not updated by that step).
         """
         positive_int("n", n)
-        with self._threads():
+        with cpu.using_threads(self.threads):
             for _ in range(n):
                 for _ in range(self.d_steps):
                     self.step_d()
@@ -505,7 +491,7 @@ class Playground:
 
     def coverage(self, n: int = 2500, seed: int = 1) -> metrics.ModeCoverage:
         """``metrics.mode_coverage`` of n fresh generated samples (2,500: the papers' size)."""
-        with self._threads():
+        with cpu.using_threads(self.threads):
             return metrics.mode_coverage(self.G.sample(n, seed=seed), self.dist)
 
     # ------------------------------------------------------------------ the picture
@@ -517,7 +503,7 @@ class Playground:
 
     def _snapshot(self) -> _Frame:
         """The numbers of one picture, computed from the current G, D and History."""
-        with self._threads():
+        with cpu.using_threads(self.threads):
             z = self._z_show.to(self.device)
             with torch.no_grad():
                 x_fake = self.G(z).cpu()
