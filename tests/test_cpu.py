@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
+import nbformat
 import pytest
 import torch
 
@@ -111,3 +113,18 @@ def test_import_makes_torchs_threads_wait_passively_unless_told_otherwise():
     assert _wait_policy_after("import ganlab", {"OMP_WAIT_POLICY": "ACTIVE"}) == "ACTIVE"
     # torch loaded first: OpenMP has read its settings already, so ganlab changes nothing
     assert _wait_policy_after("import torch, ganlab", {}) == "None"
+
+
+CHAPTERS = sorted((Path(__file__).resolve().parents[1] / "book").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_no_chapter_sets_threads_by_hand(path):
+    """Each chapter asks ganlab.cpu once, after importing ganlab before torch (so that the
+    wait policy applies), and never calls torch.set_num_threads itself."""
+    code = [c.source for c in nbformat.read(path, 4).cells if c.cell_type == "code"]
+    assert not [s for s in code if "set_num_threads" in s], "use gl.cpu.setup(work)"
+    setups = [s for s in code if "gl.cpu.setup(" in s]
+    assert len(setups) == 1, f"{len(setups)} cells call gl.cpu.setup; expected one"
+    imports = [line for line in setups[0].splitlines() if line.startswith("import ")]
+    assert imports[0].startswith("import ganlab as gl"), imports
