@@ -152,3 +152,68 @@ def test_no_float_noise_is_printed_as_a_result(path: Path) -> None:
 def test_the_package_and_pyproject_agree_on_the_version_the_tag_names() -> None:
     project = (ROOT / "pyproject.toml").read_text()
     assert f'\nversion = "{ganlab.__version__}"\n' in project
+
+
+# A figure's name: `fig-` and lower-case words joined by hyphens (a {numref} target).
+FIGURE_NAME = re.compile(r"fig-[a-z0-9]+(-[a-z0-9]+)*")
+# What the book shows as a figure: a picture (matplotlib) or an embedded animation (to_jshtml).
+FIGURE_MIME = ("image/png", "text/html")
+
+
+def figure_cells(path: Path) -> list[tuple[int, dict]]:
+    """(index, cell) of each code cell the book shows a figure or an animation of: its outputs
+    hold image/png or text/html, and it is not removed (remove-cell) or emptied
+    (remove-output)."""
+    found = []
+    for i, cell in enumerate(load(path)["cells"]):
+        tags = cell["metadata"].get("tags", [])
+        if cell["cell_type"] != "code" or {"remove-cell", "remove-output"} & set(tags):
+            continue
+        if any(m in o.get("data", {}) for o in cell["outputs"] for m in FIGURE_MIME):
+            found.append((i, cell))
+    return found
+
+
+def caption_problems(path: Path) -> list[tuple[int, str]]:
+    """(index, problem) for each figure cell without a proper caption and name.
+
+    myst-nb wraps each displayed output of a cell with `mystnb.figure` metadata in a figure
+    with that caption and name, and Sphinx numbers it ("Fig. 7"); an animation (text/html)
+    is wrapped the same way. One displayed output per figure cell, since each output would
+    get the same name."""
+    problems = []
+    for i, cell in figure_cells(path):
+        figure = cell["metadata"].get("mystnb", {}).get("figure")
+        if not isinstance(figure, dict):
+            problems.append((i, "no mystnb.figure metadata (caption and name)"))
+            continue
+        caption, name = str(figure.get("caption", "")).strip(), str(figure.get("name", ""))
+        if len(caption) < 40:
+            problems.append((i, f"no caption, or too short to say what it shows: {caption!r}"))
+        if len(re.sub(r"\\\$", "", caption).replace("$$", "").split("$")) % 2 == 0:
+            problems.append((i, f"an unclosed $ in the caption: {caption!r}"))
+        if not FIGURE_NAME.fullmatch(name):
+            problems.append((i, f"name {name!r} is not fig-lower-case-words"))
+        shown = [
+            o for o in cell["outputs"] if o["output_type"] in ("display_data", "execute_result")
+        ]
+        if len(shown) != 1:
+            problems.append((i, f"{len(shown)} displayed outputs share one caption and name"))
+    return problems
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_every_figure_and_animation_has_a_caption_and_a_name(path: Path) -> None:
+    """Readers and lecturers refer to figures by number: each one is captioned and named."""
+    assert caption_problems(path) == []
+
+
+def test_figure_names_are_unique_across_the_book() -> None:
+    names = [
+        c["metadata"]["mystnb"]["figure"].get("name")
+        for path in CHAPTERS
+        for c in load(path)["cells"]
+        if isinstance(c["metadata"].get("mystnb", {}).get("figure"), dict)
+    ]
+    assert names, "no named figure in the book"
+    assert sorted(n for n in set(names) if names.count(n) > 1) == []
