@@ -6,6 +6,8 @@ were. Run it after adding or reordering cells (`.venv/bin/python slides/annotate
 
 - the Colab set-up cell, the hidden checks (tag remove-cell) and the live widgets (tag
   remove-output; a static deck has no kernel) -> "skip";
+- the check-yourself questions (tag check-yourself, one cell per section) -> "notes": the
+  lecturer has them in the speaker view, the slides stay the lecture;
 - a markdown cell with a heading (`#`, `##`: the chapter title, each section, the exercises
   and references) -> "slide": one section, one slide (long ones scroll);
 - a code cell whose output is a figure (image/png) or an embedded animation (text/html)
@@ -33,6 +35,8 @@ def slide_type(cell) -> str:
     tags = set(cell.metadata.get("tags", []))
     if tags & {"remove-cell", "remove-output"}:
         return "skip"
+    if "check-yourself" in tags:
+        return "notes"
     if cell.cell_type == "markdown":
         if HEADING.search(cell.source):
             return "slide"

@@ -217,3 +217,30 @@ def test_figure_names_are_unique_across_the_book() -> None:
     ]
     assert names, "no named figure in the book"
     assert sorted(n for n in set(names) if names.count(n) > 1) == []
+
+
+def sections_without_questions(path: Path) -> list[str]:
+    """The `## ` sections of a chapter with no check-yourself cell (tag check-yourself) before
+    the next `## ` heading; the exercises, the references and the live-widget sections ask
+    none. A heading must start its cell, so that the questions can close the section before."""
+    missing, current, asked = [], None, False
+    for cell in load(path)["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        source = "".join(cell["source"])
+        if "check-yourself" in cell["metadata"].get("tags", []):
+            asked = True
+            continue
+        assert not re.search(r"\n## ", source), f"a `## ` heading inside a cell: {source[:80]!r}"
+        if source.startswith("## "):
+            if current and not asked:
+                missing.append(current)
+            heading = source.splitlines()[0]
+            skip = heading in ("## Exercises", "## References") or heading.startswith("## Live")
+            current, asked = (None if skip else heading), False
+    return missing + ([current] if current and not asked else [])
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_every_section_ends_with_check_yourself_questions(path: Path) -> None:
+    assert sections_without_questions(path) == []
