@@ -259,11 +259,14 @@ def _check_export(args: argparse.Namespace, checkpoint: Path | None) -> None:
                     "choose another file")  # fmt: skip
 
 
-def _set_threads(args: argparse.Namespace) -> None:
-    """torch's threads for convolutions, from ganlab.cpu's plan (or --threads); printed."""
+def _set_threads(args: argparse.Namespace) -> torch.dtype:
+    """torch's threads for convolutions, from ganlab.cpu's plan (or --threads), printed; returns
+    the plan's precision for image training (bf16 where this CPU computes it natively)."""
     from ganlab import cpu
 
-    print(cpu.setup("conv", args.threads))
+    plan = cpu.setup("conv", args.threads)
+    print(plan)
+    return plan.precision
 
 
 def train_dcgan(args: argparse.Namespace, argv: list[str]) -> int:
@@ -277,7 +280,7 @@ def train_dcgan(args: argparse.Namespace, argv: list[str]) -> int:
     _check_resume(args, checkpoint)
     if args.export is not None:
         _check_export(args, checkpoint)
-    _set_threads(args)
+    precision = _set_threads(args)
     device = train.get_device() if args.device == "auto" else torch.device(args.device)
     train_set = getattr(data, args.data)("train")
     train.seed_everything(args.seed)
@@ -320,6 +323,7 @@ def train_dcgan(args: argparse.Namespace, argv: list[str]) -> int:
             labels=train_set.labels if conditional else None, seed=args.seed,
             checkpoint=checkpoint, callback=after_epoch, progress=not args.no_progress,
             settings=_settings(args),
+            precision=precision if not conditional and device.type == "cpu" else torch.float32,
         )  # fmt: skip
     except KeyboardInterrupt:
         if checkpoint.is_file():

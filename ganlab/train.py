@@ -436,20 +436,32 @@ def adversarial_step(
     opt_G: torch.optim.Optimizer,
     d_loss: DLoss = d_loss_minimax,
     g_loss: GLoss | None = None,
+    precision: torch.dtype = torch.float32,
 ) -> tuple[dict[str, float], dict[str, float]]:
     """One D update, then one G update, on one fake batch x_fake = G(z) (the DCGAN loop, k = 1):
 
     D descends d_loss(D(x_real), D(x_fake)) with x_fake detached; G then descends
     g_loss(D'(x_fake)) through the updated D', differentiating G's parameters only (D's
     weight gradients are never computed). Returns the (D stats, G stats) of ``d_step``/``g_step``.
+    ``precision`` torch.bfloat16 runs the networks' forward passes under autocast (``_forward``).
     """
     from ganlab.losses import g_loss_nonsaturating
 
     g_loss = g_loss_nonsaturating if g_loss is None else g_loss
-    x_fake = G(z)
-    d_real, d_fake = D(x_real), D(x_fake.detach())
+    x_fake = _forward(G, z, precision)
+    d_real, d_fake = _forward(D, x_real, precision), _forward(D, x_fake.detach(), precision)
     return _update_d_then_g(G, D, opt_D, opt_G, d_loss(d_real, d_fake), (d_real, d_fake),
-                            lambda: g_loss(D(x_fake)))  # fmt: skip
+                            lambda: g_loss(_forward(D, x_fake, precision)))  # fmt: skip
+
+
+def _forward(model: nn.Module, x: torch.Tensor, precision: torch.dtype) -> torch.Tensor:
+    """model(x); for ``precision`` torch.bfloat16 under autocast, with the result cast back to
+    fp32 (PyTorch's mixed-precision recipe: the losses, the backward pass's accumulation, the
+    weights and Adam stay fp32; ``ganlab.cpu.image_precision`` says when the CPU gains by it)."""
+    if precision == torch.float32:
+        return model(x)
+    with torch.autocast(x.device.type, dtype=precision):
+        return model(x).float()
 
 
 def conditional_step(
@@ -521,6 +533,7 @@ def fit_epochs(
     callback: Callable[[int, History, nn.Module, nn.Module], None] | None = None,
     progress: bool = True,
     settings: dict[str, Any] | None = None,
+    precision: torch.dtype = torch.float32,
 ) -> History:
     """Train G and D for ``epochs`` passes over ``images`` (N, C, H, W) in shuffled batches of
     ``batch_size`` (the last partial batch is dropped), one ``adversarial_step`` per batch,
@@ -537,8 +550,11 @@ def fit_epochs(
     shape, and the plain values of ``settings``, e.g. the architecture); a resume whose
     settings differ, or that asks for fewer epochs than the checkpoint holds, raises
     ``CheckpointError`` naming each difference before any model is changed.
-    ``callback(epoch, history, G, D)`` runs after each epoch. Returns the History (one row per
-    step, for the whole run including resumed epochs).
+    ``callback(epoch, history, G, D)`` runs after each epoch. ``precision`` torch.bfloat16
+    runs the unconditional networks' forward passes under autocast (``ganlab.cpu``'s plan says
+    when: a CPU with native bf16; the FID-like score after an epoch stays within the seeds'
+    spread, ``bench/bf16.py``). Returns the History (one row per step, for the whole run
+    including resumed epochs).
     """
     from tqdm.auto import tqdm
 
@@ -546,6 +562,13 @@ def fit_epochs(
     positive_int("batch_size", batch_size)
     positive_float("lr", lr)
     d_loss, g_loss = get_losses(loss)
+    if precision not in (torch.float32, torch.bfloat16):
+        raise ValueError(f"precision must be torch.float32 or torch.bfloat16, got {precision!r}")
+    if precision != torch.float32 and labels is not None:
+        raise ValueError(
+            "precision torch.bfloat16 is for unconditional training: a conditional "
+            "discriminator computes its loss inside its forward pass (use torch.float32)"
+        )
     if not isinstance(images, torch.Tensor) or images.dim() != 4 or len(images) < batch_size:
         shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
         raise ValueError(
@@ -595,7 +618,9 @@ def fit_epochs(
             x_real = images[rows].to(device, non_blocking=True)
             z = sample_noise(G, batch_size, generator, device)
             if labels is None:
-                d_stats, g_stats = adversarial_step(G, D, x_real, z, opt_D, opt_G, d_loss, g_loss)
+                d_stats, g_stats = adversarial_step(
+                    G, D, x_real, z, opt_D, opt_G, d_loss, g_loss, precision
+                )
             else:
                 y_fake = torch.randint(G.classes, (batch_size,), generator=generator)
                 d_stats, g_stats = conditional_step(

@@ -128,3 +128,20 @@ def test_no_chapter_sets_threads_by_hand(path):
     assert len(setups) == 1, f"{len(setups)} cells call gl.cpu.setup; expected one"
     imports = [line for line in setups[0].splitlines() if line.startswith("import ")]
     assert imports[0].startswith("import ganlab as gl"), imports
+
+
+def test_bf16_for_convolutions_only_where_native_and_not_switched_off(monkeypatch):
+    monkeypatch.setattr(cpu, "busy_cores", lambda cores: 0)
+    monkeypatch.setattr(cpu, "bf16_native", lambda: True)
+    assert cpu.plan("conv").precision == torch.bfloat16
+    assert "bf16 forward passes" in str(cpu.plan("conv"))
+    assert cpu.plan("mlp").precision == torch.float32
+    monkeypatch.setattr(cpu, "bf16_native", lambda: False)
+    assert cpu.plan("conv").precision == torch.float32
+
+
+def test_bf16_native_follows_onednn_and_the_switch(monkeypatch):
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True)
+    assert cpu.bf16_native()
+    monkeypatch.setenv(cpu.ENV_BF16, "0")
+    assert not cpu.bf16_native()

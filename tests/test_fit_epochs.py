@@ -165,3 +165,34 @@ def test_load_pretrained_rejects_unknown_names_and_a_wrong_checksum(monkeypatch)
     monkeypatch.setattr(train, "DCGAN_FASHION_MNIST_SHA256", "0" * 64)
     with pytest.raises(train.CheckpointError, match="expected 0000"):
         train.load_pretrained("dcgan_fashion_mnist")
+
+
+def test_bf16_runs_the_forward_passes_in_bf16_and_keeps_losses_and_weights_fp32():
+    """precision=torch.bfloat16: the convolutions compute in bf16, the losses and every weight
+    stay fp32, and the first step's losses are the fp32 step's to bf16's rounding."""
+    G, D = players()
+    G16, D16 = copy.deepcopy(G), copy.deepcopy(D)
+    seen = []
+    hook = D16.net[0].register_forward_hook(lambda m, args, out: seen.append(out.dtype))
+    kwargs = {"batch_size": 16, "progress": False}
+    h32 = train.fit_epochs(G, D, tiny_images(16), 1, **kwargs)
+    h16 = train.fit_epochs(G16, D16, tiny_images(16), 1, precision=torch.bfloat16, **kwargs)
+    hook.remove()
+    assert seen and set(seen) == {torch.bfloat16}
+    assert {p.dtype for p in [*G16.parameters(), *D16.parameters()]} == {torch.float32}
+    assert_close(h16.loss_D, h32.loss_D, rtol=0.02, atol=0.02)
+    assert_close(h16.loss_G, h32.loss_G, rtol=0.02, atol=0.02)
+    assert h16.loss_D != h32.loss_D  # bf16 was really used
+
+
+def test_precision_other_than_fp32_and_bf16_or_bf16_with_labels_is_refused():
+    G, D = players()
+    with pytest.raises(ValueError, match="precision must be torch.float32 or torch.bfloat16"):
+        train.fit_epochs(G, D, tiny_images(16), 1, batch_size=16, precision=torch.float16)
+    Gc, Dc = (
+        models.ConditionalDCGANGenerator(10, LATENT, WIDTH),
+        models.ProjectionDiscriminator(10, WIDTH),
+    )
+    with pytest.raises(ValueError, match="bfloat16 is for unconditional training"):
+        train.fit_epochs(Gc, Dc, tiny_images(16), 1, batch_size=16, labels=torch.zeros(16).long(),
+                         precision=torch.bfloat16)  # fmt: skip
