@@ -247,8 +247,26 @@ def removed_source(cell) -> bool:
 
 
 def png_size(data: str) -> tuple[int, int]:
-    raw = base64.b64decode(data[:100])
+    raw = base64.b64decode("".join(data.split())[:64])
     return struct.unpack(">II", raw[16:24])
+
+
+FIGURE_MAX_HEIGHT = 560  # px: the template's limit for a figure (ganlab_reveal.html.j2)
+ANIMATION_HEIGHT = 560  # px: a matplotlib animation, frame (at most 440) and its buttons
+
+
+def figure_height(cell) -> int:
+    """The height a figure or animation takes on its slide (the template caps a picture at
+    FIGURE_MAX_HEIGHT and fits it to the slide's width)."""
+    height = 0
+    for out in cell.get("outputs", []):
+        data = out.get("data", {})
+        if "image/png" in data:
+            w, h = png_size(str(data["image/png"]))
+            height += 10 + min(FIGURE_MAX_HEIGHT, int(h * min(1.0, 940 / max(w, 1))))
+        elif "text/html" in data:
+            height += ANIMATION_HEIGHT
+    return height
 
 
 # ------------------------------------------------------------------ the preprocessor
@@ -424,6 +442,10 @@ class DeckPreprocessor(Preprocessor):
 
     def code(self, cell):
         cell = copy.deepcopy(cell)
+        kinds = {k for o in cell.get("outputs", []) for k in o.get("data", {})}
+        if "text/markdown" in kinds:
+            # A table the cell displays: the display call is boilerplate, the table the point.
+            cell.metadata["transient"] = {"remove_source": True}
         if is_figure(cell):
             # The figure is the point: the code that drew it stays in the book, the text it
             # printed goes to the notes.
@@ -441,11 +463,12 @@ class DeckPreprocessor(Preprocessor):
     def fit(self, cells):
         """Code cells that would push their slide past the screen start a slide of their own;
         one that alone is too long scrolls (data-scroll="code")."""
-        height = 0
+        height, previous_is_text = 0, False
         for cell in cells:
             st = _slide_type(cell)
             if st == "notes":
                 continue
+            previous_is_text = cell.cell_type == "markdown"
             if cell.cell_type == "markdown":
                 h = text_height(cell.source)
                 if st not in {"slide", "subslide"} and height + h > SLIDE_HEIGHT:
@@ -454,8 +477,16 @@ class DeckPreprocessor(Preprocessor):
                 height = (0 if st in {"slide", "subslide"} else height) + h
                 continue
             if is_figure(cell):
-                height = SLIDE_HEIGHT  # a figure fills its slide
+                # Under a heading and a line or two, on the same slide when it fits.
+                h = figure_height(cell)
+                if previous_is_text and height + h <= SLIDE_HEIGHT:
+                    _set(cell, "-")
+                    height += h
+                else:
+                    height = h
+                previous_is_text = False
                 continue
+            previous_is_text = False
             h = code_height(cell)
             if st in {"slide", "subslide"} or height + h > SLIDE_HEIGHT:
                 _set(cell, "subslide", scroll="code" if h > SLIDE_HEIGHT else "")

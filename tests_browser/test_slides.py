@@ -396,7 +396,8 @@ def test_deck_is_a_presentation_not_a_notebook(open_deck, deck):
     page, _ = open_deck(deck)
     info = page.evaluate(
         """() => {
-            const first = document.querySelector('.reveal .slides > section');
+            const top = document.querySelector('.reveal .slides > section');
+            const first = top.querySelector(':scope > section') || top;
             return {
                 h1: (first.querySelector('h1') || {}).textContent || '',
                 chapter: (first.querySelector('.deck-chapter') || {}).textContent || '',
