@@ -106,8 +106,10 @@ def split_blocks(source: str) -> list[str]:
         if not line.strip():
             # A blank line ends a block, unless a list goes on (indented or a next item).
             nxt = next((x for x in lines[i + 1 :] if x.strip()), "")
-            if current and LIST_ITEM.match(current[0]) and (
-                nxt.startswith(("  ", "\t")) or LIST_ITEM.match(nxt)
+            if (
+                current
+                and LIST_ITEM.match(current[0])
+                and (nxt.startswith(("  ", "\t")) or LIST_ITEM.match(nxt))
             ):
                 current.append(line)
             else:
