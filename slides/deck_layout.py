@@ -265,7 +265,7 @@ def figure_height(cell) -> int:
         data = out.get("data", {})
         if "image/png" in data:
             w, h = png_size(str(data["image/png"]))
-            height += 10 + min(FIGURE_MAX_HEIGHT, int(h * min(1.0, 940 / max(w, 1))))
+            height += 30 + min(FIGURE_MAX_HEIGHT, int(h * min(1.0, 940 / max(w, 1))))
         elif "text/html" in data:
             height += ANIMATION_HEIGHT
     return height
@@ -465,34 +465,37 @@ class DeckPreprocessor(Preprocessor):
     def fit(self, cells):
         """Code cells that would push their slide past the screen start a slide of their own;
         one that alone is too long scrolls (data-scroll="code")."""
-        height, previous_is_text = 0, False
+        height, previous_is_text, figure_shown = 0, False, False
         for cell in cells:
             st = _slide_type(cell)
             if st == "notes":
                 continue
-            previous_is_text = cell.cell_type == "markdown"
             if cell.cell_type == "markdown":
+                previous_is_text = True
                 h = text_height(cell.source)
                 if st not in {"slide", "subslide"} and height + h > SLIDE_HEIGHT:
                     _set(cell, "subslide")  # under a figure or long code: a slide of its own
                     st = "subslide"
-                height = (0 if st in {"slide", "subslide"} else height) + h
+                if st in {"slide", "subslide"}:
+                    height, figure_shown = 0, False
+                height += h
                 continue
             if is_figure(cell):
-                # Under a heading and a line or two, on the same slide when it fits.
+                # Under a heading and a line or two, on the same slide when it fits; one
+                # figure per slide.
                 h = figure_height(cell)
-                if previous_is_text and height + h <= SLIDE_HEIGHT:
+                if previous_is_text and not figure_shown and height + h <= SLIDE_HEIGHT:
                     _set(cell, "-")
                     height += h
                 else:
                     height = h
-                previous_is_text = False
+                previous_is_text, figure_shown = False, True
                 continue
             previous_is_text = False
             h = code_height(cell)
             if st in {"slide", "subslide"} or height + h > SLIDE_HEIGHT:
                 _set(cell, "subslide", scroll="code" if h > SLIDE_HEIGHT else "")
-                height = h
+                height, figure_shown = h, False
             else:
                 _set(cell, "fragment")
                 height += h

@@ -117,7 +117,7 @@ def open_deck(deck_site, browser, screenshot, request):
     def _open(chapter: str):
         if chapter not in cache:
             deck_path(chapter)
-            context = browser.new_context(viewport={"width": 1280, "height": 800})
+            context = browser.new_context(viewport={"width": 1366, "height": 768})  # a projector
             contexts.append(context)
             context.set_default_timeout(60_000)
             page = context.new_page()
