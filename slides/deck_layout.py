@@ -19,7 +19,8 @@ rewrites the MyST:
 - **the exercises**: one exercise and its (closed) solution per slide;
 - **figures and animations**: a slide of their own without the code that made them (the book
   keeps it), their printed text in the notes; the set-up cell (`import ganlab as gl` ...) is
-  left to the book;
+  left to the book, and a cell the book hides under a toggle (`hide-output`: the Turing test's
+  answers) goes to the notes;
 - **code that fits**: a code cell whose code and printout would not fit under its slide's text
   gets a slide of its own, and one too long for any slide scrolls, marked `data-scroll="code"`
   (the template styles it; `tests_browser/test_slides.py` allows a scrollbar only there and on
@@ -444,6 +445,14 @@ class DeckPreprocessor(Preprocessor):
 
     def code(self, cell):
         cell = copy.deepcopy(cell)
+        if {"hide-output", "hide-cell"} & set(cell.metadata.get("tags", [])):
+            # Hidden under a toggle in the book (the Turing test's answers): in the speaker
+            # notes, not on a slide the audience sees.
+            text = "".join(str(o.get("text", "")) for o in cell.outputs).rstrip("\n")
+            notes = f"The cell (hidden in the book):\n\n```python\n{cell.source}\n```"
+            if text:
+                notes += f"\n\nIt prints:\n\n```text\n{text}\n```"
+            return [_markdown(notes, "notes")]
         kinds = {k for o in cell.get("outputs", []) for k in o.get("data", {})}
         if "text/markdown" in kinds:
             # A table the cell displays: the display call is boilerplate, the table the point.

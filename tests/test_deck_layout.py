@@ -60,6 +60,8 @@ def test_title_slide_then_one_heading_per_slide(path):
 def test_figures_without_code_and_no_prose_lost(path):
     nb, out = laid_out(path)
     for cell in out:
+        tags = cell.metadata.get("tags", [])
+        assert cell.cell_type != "code" or "hide-output" not in tags, "a hidden answer shown"
         if cell.cell_type == "code" and deck.is_figure(cell):
             assert cell.metadata.get("transient", {}).get("remove_source"), cell.source[:60]
     text = " ".join(" ".join(c.source.split()) for c in out if c.cell_type == "markdown")
