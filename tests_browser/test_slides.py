@@ -383,6 +383,7 @@ def test_every_slide_fits_its_screen(open_deck, deck, screenshot):
         if g["cut"]:
             cut.append(f"#/{h}/{v} {g['cut'][:2]}")
         if shots:
+            page.wait_for_timeout(400)  # the fragments' fade-in
             screenshot(page, f"slides_{deck}_{n:02d}")
     page.evaluate("() => { location.hash = '#/'; }")
     assert tall == [], f"{deck}: slides taller than the {g['deckHeight']} px screen: {tall}"
