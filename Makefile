@@ -62,8 +62,10 @@ browser: $(STAMP)
 # slides/vendor, MathJax 3 is copied from the pinned sphinx-mathjax-offline package; the folder is
 # self-contained. Matplotlib's animations link font-awesome 4 from a CDN for their buttons: the link
 # is pointed at the vendored copy. Tagged cells are dropped as in the book (remove-cell,
-# hide-input, remove-output). slides/myst_slides.py rewrites the MyST that nbconvert would show
-# raw (citations, admonitions and solutions, the reference list) in the converted copy only.
+# hide-input, remove-output). In the converted copy only, slides/deck_layout.py lays the cells out
+# as slides (a title slide, one heading per slide, long prose and tables in the speaker notes,
+# figures without their code, no prompts), then slides/myst_slides.py rewrites the MyST that
+# nbconvert would show raw (citations, admonitions and solutions, the reference list).
 SLIDES := _build/slides
 slides: $(STAMP)
 	rm -rf $(SLIDES) && mkdir -p $(SLIDES)/mathjax/output/chtml/fonts $(SLIDES)/mathjax/input/tex
@@ -74,10 +76,13 @@ slides: $(STAMP)
 	cp -r $$mj/input/tex/extensions $(SLIDES)/mathjax/input/tex/
 	PYTHONPATH=slides $(BIN)/jupyter nbconvert --to slides --output-dir $(SLIDES) \
 	  --template-file slides/ganlab_reveal.html.j2 \
+	  --SlidesExporter.preprocessors=deck_layout.DeckPreprocessor \
 	  --SlidesExporter.preprocessors=myst_slides.MystPreprocessor \
 	  --SlidesExporter.reveal_url_prefix=reveal.js \
 	  --SlidesExporter.reveal_theme=white \
-	  --SlidesExporter.reveal_scroll=True \
+	  --SlidesExporter.reveal_number=c/t \
+	  --TemplateExporter.exclude_input_prompt=True \
+	  --TemplateExporter.exclude_output_prompt=True \
 	  --SlidesExporter.require_js_url=require.js \
 	  --SlidesExporter.jquery_url=jquery.min.js \
 	  --SlidesExporter.mathjax_url=mathjax/tex-chtml.js \

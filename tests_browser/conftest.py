@@ -166,6 +166,7 @@ class PageLog:
     remote_from: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     bad_local: list[str] = field(default_factory=list)
     local_ok: list[str] = field(default_factory=list)
+    requested: list[str] = field(default_factory=list)  # every request the page made, in order
 
     def is_local(self, url: str) -> bool:
         return url.startswith(self.base)
@@ -218,6 +219,7 @@ def _watch(page, log: PageLog) -> None:
             log.bad_local.append(f"failed ({req.failure}) {req.url}")
 
     page.route("**/*", route)
+    page.on("request", lambda req: log.requested.append(req.url))
     page.on("console", console)
     page.on("pageerror", page_error)
     page.on("response", response)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,6 +33,35 @@ def test_no_console_or_page_errors(visit, doc):
     log = visit(doc).log
     assert log.page_errors == [], f"uncaught errors on {doc}: {log.page_errors}"
     assert log.console_errors == [], f"console errors on {doc}: {log.console_errors}"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def test_no_request_leaves_the_local_server(visit, doc):
+    """Every request the page makes (stylesheets, scripts, fonts, images, also those of cell
+    outputs such as matplotlib's animations) goes to the server of the book: a reader without a
+    network sees the whole page. data: URLs stay in the page and count as local."""
+    log = visit(doc).log
+    here = _origin(log.base)
+    assert log.requested, f"{doc}: no request was recorded at all"
+    remote = sorted(
+        {u for u in log.requested if not u.startswith(("data:", "blob:")) and _origin(u) != here}
+    )
+    assert remote == [], f"{doc}: requests that leave {here}: {remote}"
+
+
+def test_one_search_box(visit, doc):
+    """At desktop width the page shows one search box, the sidebar's, not a second one in the
+    header above it (pydata-sphinx-theme's navbar_persistent, off in _config.yml)."""
+    boxes = visit(doc).page.evaluate(
+        """() => [...document.querySelectorAll('.search-button-field, form.bd-search')]
+                 .filter(e => e.offsetParent !== null && !e.closest('dialog'))
+                 .map(e => (e.closest('#pst-primary-sidebar') ? 'sidebar' : 'elsewhere'))"""
+    )
+    assert boxes == ["sidebar"], f"{doc}: visible search boxes {boxes} (one, in the sidebar)"
 
 
 def test_every_local_request_succeeds(visit, doc):

@@ -117,14 +117,15 @@ def open_deck(deck_site, browser, screenshot, request):
     def _open(chapter: str):
         if chapter not in cache:
             deck_path(chapter)
-            context = browser.new_context(viewport={"width": 1280, "height": 800})
+            context = browser.new_context(viewport={"width": 1366, "height": 768})  # a projector
             contexts.append(context)
             context.set_default_timeout(60_000)
             page = context.new_page()
             log = PageLog(base=deck_site)
             report.logs.append((f"slides/{chapter}.slides.html", log))
             _watch(page, log)
-            page.goto(f"{deck_site}{chapter}.slides.html", wait_until="load")
+            # transition=none (a reveal.js option in the query): each slide is in place at once
+            page.goto(f"{deck_site}{chapter}.slides.html?transition=none", wait_until="load")
             page.wait_for_selector(".reveal.ready", state="attached")
             page.evaluate(
                 """async () => {
@@ -248,3 +249,172 @@ def test_solutions_stay_hidden_until_clicked(open_deck, deck):
     details.locator("summary").click()  # as it was, and back to the first slide
     page.evaluate("() => { location.hash = '#/'; }")
     assert log.page_errors == [], f"{deck}: uncaught errors {log.page_errors}"
+
+
+# ---------------------------------------------------------------- every slide, as presented
+
+# The slides in presentation order, [h, v] each (a slide without sub-slides is [h, 0]).
+LEAVES_JS = """() => [...document.querySelectorAll('.reveal .slides > section')].flatMap((s, h) => {
+    const sub = [...s.querySelectorAll(':scope > section')];
+    return sub.length ? sub.map((_, v) => [h, v]) : [[h, 0]];
+})"""
+
+# The slide shown now, measured in the deck's own units (reveal.js scales the whole deck, the
+# slides' heights and widths are those of the 960 x 700 design): its height, whether it scrolls
+# by design (data-scroll, set by slides/deck_layout.py), and what sticks out at its sides or is
+# clipped without a scrollbar. Fragments are counted as shown (they take their space hidden too).
+SLIDE_GEOMETRY_JS = """() => {
+    const slides = document.querySelector('.reveal .slides');
+    const s = [...slides.querySelectorAll('section.present')]
+        .filter(x => !x.classList.contains('stack')).pop();
+    const deckHeight = parseFloat(slides.style.height) || 700;
+    const scroll = s.getAttribute('data-scroll');
+    const sr = s.getBoundingClientRect();
+    const tol = 2 * (sr.width / s.offsetWidth || 1);
+    const cut = [];
+    // A piece of text or a picture is cut when it reaches past the slide's sides, or past a box
+    // that hides its overflow, with no scrolling box (a scrollbar) in between.
+    const check = (r, e, what) => {
+        if (!r.width) return;
+        for (let a = e; a && a !== s; a = a.parentElement) {
+            const o = getComputedStyle(a).overflowX;
+            if (o === 'auto' || o === 'scroll') return;
+            if (o === 'hidden' || o === 'clip') {
+                const ar = a.getBoundingClientRect();
+                if (r.right > ar.right + tol || r.left < ar.left - tol) {
+                    cut.push(`${what} (hidden by ${a.tagName.toLowerCase()}.${a.classList[0]})`);
+                    return;
+                }
+            }
+        }
+        if (r.right > sr.right + tol || r.left < sr.left - tol) cut.push(what);
+    };
+    const skip = e => e.closest('aside.notes, script, style, mjx-assistive-mml');
+    const walker = document.createTreeWalker(s, NodeFilter.SHOW_TEXT);
+    const range = document.createRange();
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        if (!n.textContent.trim() || skip(n.parentElement)) continue;
+        range.selectNodeContents(n);
+        check(range.getBoundingClientRect(), n.parentElement, n.textContent.trim().slice(0, 40));
+    }
+    for (const e of s.querySelectorAll('img, svg, canvas, mjx-container, table')) {
+        if (!skip(e) && !(e.parentElement && e.parentElement.closest('mjx-container')))
+            check(e.getBoundingClientRect(), e.parentElement, `<${e.tagName.toLowerCase()}>`);
+    }
+    const height = Math.max(s.scrollHeight, s.offsetHeight);
+    const overflowY = getComputedStyle(s).overflowY;
+    return {height, deckHeight, scroll, tall: !scroll && height > deckHeight + 1,
+            scrollsAsDesigned: !scroll || s.scrollHeight <= s.clientHeight + 1
+                               || overflowY === 'auto' || overflowY === 'scroll',
+            cut: [...new Set(cut)]};
+}"""
+
+
+def _show(page, h: int, v: int) -> None:
+    """Go to slide [h, v] and show its fragments."""
+    page.evaluate("hash => { location.hash = hash; }", f"#/{h}/{v}")
+    page.wait_for_function(
+        """([h, v]) => {
+            const top = document.querySelectorAll('.reveal .slides > section')[h];
+            const sub = top.querySelectorAll(':scope > section');
+            return (sub.length ? sub[v] : top).classList.contains('present');
+        }""",
+        arg=[h, v],
+    )
+    page.evaluate(
+        """() => document.querySelectorAll('.reveal section.present .fragment')
+                 .forEach(f => f.classList.add('visible'))"""
+    )
+
+
+@pytest.mark.parametrize("deck", CHAPTERS)
+def test_right_arrow_visits_every_slide_in_order(open_deck, deck):
+    """A lecturer who only presses -> sees every slide, sub-slides (the figures and animations
+    under a section) included, in order, and the slide number "n/total" counts them all."""
+    page, log = open_deck(deck)
+    leaves = [tuple(x) for x in page.evaluate(LEAVES_JS)]
+    page.evaluate("() => { location.hash = '#/0/0'; }")
+    page.wait_for_function("() => document.querySelector('.reveal .slides > section.present')")
+    where = """() => {
+        const top = [...document.querySelectorAll('.reveal .slides > section')];
+        const h = top.findIndex(s => s.classList.contains('present'));
+        const sub = [...top[h].querySelectorAll(':scope > section')];
+        return [h, Math.max(0, sub.findIndex(s => s.classList.contains('present')))];
+    }"""
+    visited = [tuple(page.evaluate(where))]
+    for _ in range(10 * len(leaves)):
+        before = page.evaluate("() => location.hash")
+        page.keyboard.press("ArrowRight")
+        try:
+            page.wait_for_function(f"() => location.hash !== {before!r}", timeout=2_000)
+        except Exception:  # the last slide, with all its fragments shown: -> does nothing
+            break
+        here = tuple(page.evaluate(where))
+        if here != visited[-1]:
+            visited.append(here)
+    assert visited == leaves, (
+        f"{deck}: -> visited {len(visited)} of {len(leaves)} slides; "
+        f"missed {[x for x in leaves if x not in visited][:8]}"
+    )
+    number = page.locator(".reveal .slide-number").inner_text().replace(" ", "")
+    assert number == f"{len(leaves)}/{len(leaves)}", (
+        f"{deck}: the last slide is numbered {number!r}, expected {len(leaves)}/{len(leaves)}"
+    )
+    page.evaluate("() => { location.hash = '#/'; }")
+    assert log.page_errors == [], f"{deck}: uncaught errors {log.page_errors}"
+
+
+@pytest.mark.parametrize("deck", CHAPTERS)
+def test_every_slide_fits_its_screen(open_deck, deck, screenshot):
+    """Every slide, fragments shown, fits the deck's 960 x 700 screen: no slide is taller
+    unless it scrolls by design (data-scroll: a code cell too long for any slide, the reference
+    list), and nothing sticks out at the sides or is clipped without a scrollbar (a word cut at
+    the right edge). With BROWSER_SHOTS set, each slide is saved as a screenshot."""
+    import os
+
+    page, _ = open_deck(deck)
+    shots = bool(os.environ.get("BROWSER_SHOTS"))
+    tall, cut = [], []
+    for n, (h, v) in enumerate(page.evaluate(LEAVES_JS)):
+        _show(page, h, v)
+        g = page.evaluate(SLIDE_GEOMETRY_JS)
+        if g["tall"] or not g["scrollsAsDesigned"]:
+            tall.append(f"#/{h}/{v} {g['height']} px")
+        if g["cut"]:
+            cut.append(f"#/{h}/{v} {g['cut'][:2]}")
+        if shots:
+            page.wait_for_timeout(400)  # the fragments' fade-in
+            screenshot(page, f"slides_{deck}_{n:02d}")
+    page.evaluate("() => { location.hash = '#/'; }")
+    assert tall == [], f"{deck}: slides taller than the {g['deckHeight']} px screen: {tall}"
+    assert cut == [], f"{deck}: cut at a side of the slide: {cut}"
+
+
+@pytest.mark.parametrize("deck", CHAPTERS)
+def test_deck_is_a_presentation_not_a_notebook(open_deck, deck):
+    """A title slide (the chapter's title, "Chapter N" or "Quickstart" and the book's title),
+    no In [n]: / Out[n]: prompts, no display boilerplate, and speaker notes."""
+    page, _ = open_deck(deck)
+    info = page.evaluate(
+        """() => {
+            const top = document.querySelector('.reveal .slides > section');
+            const first = top.querySelector(':scope > section') || top;
+            return {
+                h1: (first.querySelector('h1') || {}).textContent || '',
+                chapter: (first.querySelector('.deck-chapter') || {}).textContent || '',
+                firstText: first.innerText.length,
+                prompts: document.querySelectorAll('.jp-InputPrompt, .jp-OutputPrompt').length,
+                notes: [...document.querySelectorAll('aside.notes')]
+                       .filter(a => a.textContent.trim()).length,
+            };
+        }"""
+    )
+    assert info["h1"].strip(), f"{deck}: the first slide has no title"
+    assert re.match(r"(Chapter \d+|Quickstart) · \S", info["chapter"]), (
+        f"{deck}: the title slide says {info['chapter']!r}, not the chapter and the book"
+    )
+    assert info["firstText"] < 300, f"{deck}: the title slide holds {info['firstText']} chars"
+    assert info["prompts"] == 0, f"{deck}: {info['prompts']} In/Out prompts"
+    html = deck_path(deck).read_text()
+    assert "from IPython.display import" not in html, f"{deck}: display boilerplate shown"
+    assert info["notes"] > 0, f"{deck}: no speaker notes"
