@@ -215,11 +215,13 @@ def test_deck_shows_no_raw_myst(deck):
 @pytest.mark.parametrize("deck", CHAPTERS)
 def test_solutions_stay_hidden_until_clicked(open_deck, deck):
     """The first solution (`:class: dropdown`) is a closed <details> on its slide: its body is
-    not shown; a click on its title shows it, Markdown rendered and math typeset."""
+    not shown; a click on its title shows it, Markdown rendered and math typeset. (The
+    check-yourself answers are dropdowns too, in the speaker notes: not on a slide.)"""
     page, log = open_deck(deck)
     where = page.evaluate(
         """() => {
-            const d = document.querySelector('.reveal details.dropdown');
+            const d = [...document.querySelectorAll('.reveal details.dropdown')]
+                .find(d => !d.closest('aside.notes'));
             if (!d) return null;
             const top = [...document.querySelectorAll('.reveal .slides > section')];
             const h = top.findIndex(s => s.contains(d));
@@ -229,13 +231,14 @@ def test_solutions_stay_hidden_until_clicked(open_deck, deck):
     )
     assert where is not None, f"{deck}: no solution as a <details> block"
     html = deck_path(deck).read_text()
-    first = re.search(r"<details[^>]*>(.*?)</details>", html, re.S).group(1)
+    first = re.search(r"<details[^>]*>(\s*<summary[^>]*>\s*Solution.*?)</details>", html, re.S)
+    first = first.group(1)
     page.evaluate("hash => { location.hash = hash; }", f"#/{where[0]}/{where[1]}")
     page.wait_for_function(
         """() => [...document.querySelectorAll('.reveal .slides section.present')]
                  .some(s => s.querySelector('details.dropdown'))"""
     )
-    details = page.locator(".reveal details.dropdown").first
+    details = page.locator(".reveal section.present details.dropdown").first
     body = details.locator(":scope > :not(summary)").first
     assert details.locator("summary").inner_text().strip() == "Solution"
     assert not details.evaluate("d => d.open"), f"{deck}: the solution is open before a click"
