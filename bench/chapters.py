@@ -2,8 +2,8 @@
 
 Usage: python bench/chapters.py [--out bench/results/chapters.md] [chapter.ipynb ...]
 
-Each chapter runs top to bottom with ``jupyter execute`` (a new Python kernel, the chapter's
-own ``torch.set_num_threads(1)``) into a temporary copy, so the committed notebook is not
+Each chapter runs top to bottom with ``jupyter execute`` (a new Python kernel, threads as the
+chapter's ``gl.cpu.setup`` decides) into a temporary copy, so the committed notebook is not
 touched. Peak memory is the largest resident set of the processes it started (the kernel),
 from ``getrusage(RUSAGE_CHILDREN)`` in a wrapper process per chapter. The script prints a
 Markdown table and writes it to ``--out`` (the book's intro page includes that file), with
