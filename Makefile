@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test unit test-other-cpu oldest book browser slides colab timing notebooks lint clean
+.PHONY: install test unit test-other-cpu oldest book lab browser slides colab timing notebooks lint clean
 
 # A fresh virtual environment with the pinned tools and ganlab (editable).
 $(STAMP): requirements.txt pyproject.toml
@@ -50,6 +50,15 @@ oldest:
 # The rendered book in _build/html, from the chapters' stored outputs; warnings are errors.
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+
+# The chapters, live, in JupyterLab on this machine: served on 127.0.0.1 only, behind a token
+# (in the address it prints and opens), with the .venv's Python as the kernel. LAB_OPTIONS adds
+# jupyter lab options (make lab LAB_OPTIONS=--no-browser); the front-end test (tests_browser)
+# also sets LAB_DIR, a copy of book/, so that nothing it runs is saved into the chapters.
+LAB_DIR ?= book
+LAB_OPTIONS ?=
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(LAB_DIR) $(LAB_OPTIONS)
 
 # The rendered book (after `make book`) in the system Chromium, headless, via Playwright:
 # every page of _toc.yml, served on 127.0.0.1. Never downloads a browser (apt-get install
