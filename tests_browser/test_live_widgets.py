@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM_ARGS, REPORT_KEY, Report, _unavailable
+from conftest import REPORT_KEY, Report, _unavailable
 from widget_tour import TOURS, Tour
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -99,7 +99,9 @@ def drive(app: Any, tour: Tour) -> str:
         if after == before:
             raise AssertionError(f"{tour.widget}: {step!r} changed neither picture nor status")
         before = after
-    return f"{tour.widget}: built, {tour.advance or 'no model to advance'}, {tour.control!r} changed"
+    return (
+        f"{tour.widget}: built, {tour.advance or 'no model to advance'}, {tour.control!r} changed"
+    )
 
 
 def drive_all(namespace: dict[str, Any], chapter: str) -> None:
