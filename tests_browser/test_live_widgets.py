@@ -31,13 +31,14 @@ from pathlib import Path
 
 import pytest
 from conftest import REPORT_KEY, Report, _unavailable
-from widget_tour import TOURS, Tour
+from widget_tour import TOURS, Tour, widget_cell
 
 ROOT = Path(__file__).resolve().parents[1]
 PLAY_SECONDS = 10
 MIN_FPS = 10  # the playground's target: pictures reaching the page per second, default settings
 STEPS_PER_FRAME = 20  # the playground's default steps_per_frame
 CELL_TIMEOUT_MS = 180_000  # the slowest widget action (an experiment of chapter 2) takes ~20 s
+RENDER_TIMEOUT_MS = 30_000  # from the end of the widget's cell to its picture in the page
 
 # Runs code cells from..to of the open notebook, each to its end; the first error, or null.
 _RUN_CELLS_JS = """async ([from, to]) => {
@@ -156,12 +157,10 @@ def test_make_lab_serves_on_loopback_behind_a_token(lab):
     assert status == 403, f"the server answered {status} without the token, expected 403"
 
 
-def widget_cell(chapter: str, widget: str) -> int:
-    """The index of the chapter's cell that builds ``gl.widgets.<widget>(``."""
-    cells = json.loads((ROOT / "book" / f"{chapter}.ipynb").read_text())["cells"]
-    found = [i for i, c in enumerate(cells) if f"gl.widgets.{widget}(" in "".join(c["source"])]
-    assert len(found) == 1, f"{chapter}: expected one cell that builds {widget}, got {found}"
-    return found[0]
+def cell_of(tour: Tour) -> int:
+    """The index of the cell of ``tour.chapter`` that builds the widget."""
+    cells = json.loads((ROOT / "book" / f"{tour.chapter}.ipynb").read_text())["cells"]
+    return widget_cell(cells, tour.widget)[0]
 
 
 class Notebook:
@@ -246,7 +245,7 @@ def test_every_widget_has_a_tour():
     offered = {name for name in widgets.__all__ if hasattr(getattr(widgets, name), "widget")}
     assert offered == {t.widget for t in TOURS}, f"widgets {offered}, tours {TOURS}"
     for tour in TOURS:
-        widget_cell(tour.chapter, tour.widget)
+        cell_of(tour)
 
 
 def _shown(area) -> dict:
@@ -349,13 +348,19 @@ def test_widget_works_in_jupyterlab(tour: Tour, notebooks, live_report, screensh
     notebook = notebooks(tour.chapter)
     prefix = notebook.kernel_prints("import sys; print(sys.prefix)").strip()
     assert prefix == sys.prefix, f"the kernel runs in {prefix}, expected the venv {sys.prefix}"
-    index = widget_cell(tour.chapter, tour.widget)
+    index = cell_of(tour)
     start = time.perf_counter()
     notebook.run_to(index)
     ran_s = time.perf_counter() - start
 
     area = notebook.output(index, tour.widget)
-    area.locator("img").wait_for(state="visible")
+    try:
+        area.locator("img").wait_for(state="visible", timeout=RENDER_TIMEOUT_MS)
+    except Exception as error:  # Playwright's TimeoutError
+        raise AssertionError(
+            f"{tour.widget}: no picture in its output {RENDER_TIMEOUT_MS / 1e3:.0f} s after its "
+            f"cell ran; the output shows {area.inner_text()[:500]!r}"
+        ) from error
     text = area.inner_text()
     for sign in ("Loading widget", "Error displaying widget", "Traceback", "Error:"):
         assert sign not in text, f"{tour.widget}: its output shows {sign!r}: {text[:500]!r}"

@@ -9,6 +9,7 @@ version (the Colab simulation runs it under Colab's 7.7.1 at the end of every ch
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,10 +105,20 @@ def drive(app: Any, tour: Tour) -> str:
     )
 
 
-def drive_all(namespace: dict[str, Any], chapter: str) -> None:
-    """``drive`` every widget of ``chapter`` found in a kernel's ``namespace`` (globals())."""
+def widget_cell(cells: list[dict], widget: str) -> tuple[int, str]:
+    """The index of the one cell that builds ``name = gl.widgets.<widget>(``, and the name."""
+    pattern = re.compile(rf"^(\w+) = gl\.widgets\.{widget}\(", re.MULTILINE)
+    found = [
+        (i, match.group(1))
+        for i, cell in enumerate(cells)
+        if (match := pattern.search("".join(cell["source"])))
+    ]
+    if len(found) != 1:
+        raise AssertionError(f"expected one cell that builds {widget}, got (cell, name) {found}")
+    return found[0]
+
+
+def drive_all(namespace: dict[str, Any], chapter: str, names: dict[str, str]) -> None:
+    """``drive`` every widget of ``chapter``: ``namespace[names[widget]]`` (a kernel's globals)."""
     for tour in (t for t in TOURS if t.chapter == chapter):
-        apps = [v for v in namespace.values() if type(v).__name__ == tour.widget]
-        if len(apps) != 1:
-            raise AssertionError(f"{chapter}: expected one {tour.widget}, found {len(apps)}")
-        print(drive(apps[0], tour))
+        print(drive(namespace[names[tour.widget]], tour))

@@ -75,7 +75,7 @@ DRIVE = """
 import sys
 sys.path.insert(0, {folder!r})
 import widget_tour
-widget_tour.drive_all(globals(), {chapter!r})
+widget_tour.drive_all(globals(), {chapter!r}, {names!r})
 """
 
 RUN = """
@@ -163,14 +163,19 @@ def main() -> None:
         drivers.mkdir()
         shutil.copy(TOUR, drivers)
         sys.path.insert(0, str(TOUR.parent))
-        from widget_tour import TOURS
+        from widget_tour import TOURS, widget_cell
 
         for chapter in chapters:
             copy = workdir / chapter.name
             nb = json.loads(chapter.read_text())
-            drive = any(t.chapter == chapter.stem for t in TOURS)
+            names = {
+                t.widget: widget_cell(nb["cells"], t.widget)[1]
+                for t in TOURS
+                if t.chapter == chapter.stem
+            }
+            drive = bool(names)
             if drive:
-                source = DRIVE.format(folder=str(drivers), chapter=chapter.stem)
+                source = DRIVE.format(folder=str(drivers), chapter=chapter.stem, names=names)
                 nb["cells"].append(
                     {"cell_type": "code", "metadata": {}, "source": source.strip(),
                      "outputs": [], "execution_count": None}
