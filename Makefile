@@ -61,7 +61,9 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(LAB_DIR) $(LAB_OPTIONS)
 
 # The rendered book (after `make book`) in the system Chromium, headless, via Playwright:
-# every page of _toc.yml, served on 127.0.0.1. Never downloads a browser (apt-get install
+# every page of _toc.yml, served on 127.0.0.1; then every widget live in JupyterLab (`make lab`
+# started headless, each chapter run down to its widget, its controls pressed, the playground's
+# pictures per second in the page printed). Never downloads a browser (apt-get install
 # chromium). The nbval options in pyproject's addopts do not apply here, hence -o addopts=.
 browser: $(STAMP)
 	$(BIN)/python -m pytest tests_browser -o addopts="" -p no:cacheprovider
@@ -98,8 +100,10 @@ slides: $(STAMP)
 	  book/*.ipynb
 	sed -i 's|https://maxcdn.bootstrapcdn.com/font-awesome/4.4.0/css/font-awesome.min.css|font-awesome/css/font-awesome.min.css|g' $(SLIDES)/*.slides.html
 
-# Colab, simulated: a fresh venv with only what Colab preinstalls, the ganlab wheel installed
-# as a chapter's first cell does (nothing else may change), every chapter run from a temp dir.
+# Colab, simulated: a fresh venv with what Colab preinstalls at Colab's versions (ipywidgets
+# 7.7.1 among them; tests_colab/colab_simulation.py names the runtime), the ganlab wheel
+# installed as a chapter's first cell does (nothing else may change), every chapter run from
+# a temp dir, and each chapter's widgets then driven from Python in its kernel.
 colab: $(STAMP)
 	$(BIN)/python tests_colab/colab_simulation.py
 
