@@ -185,7 +185,7 @@ class Notebook:
         def route(r) -> None:
             if r.request.url.startswith(base):
                 r.continue_()
-            else:  # the reader may have no network: JupyterLab's news, for instance
+            else:  # nothing may come from the web (a CDN's widget manager, JupyterLab's news)
                 self.remote.append(r.request.url)
                 r.abort("internetdisconnected")
 
@@ -382,6 +382,9 @@ def test_widget_works_in_jupyterlab(tour: Tour, notebooks, live_report, screensh
     _nudge(area, tour.control)
     _wait_for_change(notebook, area, shown, f"{tour.widget}: changing {tour.control!r}")
     screenshot(notebook.page, f"live_{tour.widget}")
+    assert notebook.remote == [], (
+        f"the page asked for remote addresses (aborted): {notebook.remote}"
+    )
     live_report.append(
         f"{tour.widget} ({tour.chapter}, cells 0-{index} ran in {ran_s:.0f} s): renders, "
         f"{tour.advance or 'nothing to advance'}, {tour.control!r} changes it"
