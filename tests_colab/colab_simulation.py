@@ -37,9 +37,10 @@ ROOT = Path(__file__).resolve().parents[1]
 TOUR = ROOT / "tests_browser" / "widget_tour.py"
 
 # Colab's runtime version 2026.01 (Ubuntu 22.04.5, Python 3.12.12), the newest listed in
-# https://github.com/googlecolab/backend-info (README, "Colab's Past Runtime Versions"), whose
-# pip-freeze.txt at commit bd8aaa4580401a7fbf96a52fab5a7acf96f50b73 (January 2026) lists these
-# versions: the packages the chapters use and those that ipywidgets 7.7.1 runs on. Colab keeps
+# https://github.com/googlecolab/backend-info (README, "Colab's Past Runtime Versions"): its
+# pip-freeze.txt at commit bd8aaa4580401a7fbf96a52fab5a7acf96f50b73 (mid-January 2026; its
+# newest release is tifffile 2026.1.14) lists these versions, for the packages the chapters
+# use and those that ipywidgets 7.7.1 runs on. Colab keeps
 # ipywidgets 7 and its own widget manager, which shows ipywidgets 8 widgets only after an
 # opt-in (googlecolab/colabtools issues #3020 and #4525). Not reproduced here: Python 3.12
 # (the kernel runs this script's Python: the local CPU torch is built for it) and torch
