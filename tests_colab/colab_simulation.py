@@ -192,7 +192,8 @@ def main() -> None:
             print(f"{chapter.name}: ran top to bottom in {time.perf_counter() - t:.0f} s")
             if drive:
                 outputs = json.loads(copy.read_text())["cells"][-1]["outputs"]
-                for line in "".join(o.get("text", "") for o in outputs).splitlines():
+                text = "".join("".join(o.get("text", "")) for o in outputs)  # str or lines
+                for line in text.splitlines():
                     print(f"  widget, ipywidgets {probe['ipywidgets']}: {line}")
         print(f"Colab simulation passed in {time.perf_counter() - start:.0f} s")
     finally:
