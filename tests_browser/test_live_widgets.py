@@ -239,7 +239,6 @@ def live_report(request) -> list[str]:
 
 def test_every_widget_has_a_tour():
     """TOURS covers every widget class the package offers, and each chapter's cell exists."""
-    sys.path.insert(0, str(ROOT))
     from ganlab import widgets
 
     offered = {name for name in widgets.__all__ if hasattr(getattr(widgets, name), "widget")}
