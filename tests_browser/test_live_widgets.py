@@ -385,6 +385,6 @@ def test_widget_works_in_jupyterlab(tour: Tour, notebooks, live_report, screensh
         f"the page asked for remote addresses (aborted): {notebook.remote}"
     )
     live_report.append(
-        f"{tour.widget} ({tour.chapter}, cells 0-{index} ran in {ran_s:.0f} s): renders, "
+        f"{tour.widget} ({tour.chapter}, run down to cell {index} in {ran_s:.0f} s): renders, "
         f"{tour.advance or 'nothing to advance'}, {tour.control!r} changes it"
     )
