@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test unit test-other-cpu oldest book browser slides colab timing notebooks lint clean
+.PHONY: install test unit test-other-cpu oldest book lab browser slides colab timing notebooks lint clean
 
 # A fresh virtual environment with the pinned tools and ganlab (editable).
 $(STAMP): requirements.txt pyproject.toml
@@ -51,8 +51,19 @@ oldest:
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 
+# The chapters, live, in JupyterLab on this machine: served on 127.0.0.1 only, behind a token
+# (in the address it prints and opens), with the .venv's Python as the kernel. LAB_OPTIONS adds
+# jupyter lab options (make lab LAB_OPTIONS=--no-browser); the front-end test (tests_browser)
+# also sets LAB_DIR, a copy of book/, so that nothing it runs is saved into the chapters.
+LAB_DIR ?= book
+LAB_OPTIONS ?=
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(LAB_DIR) $(LAB_OPTIONS)
+
 # The rendered book (after `make book`) in the system Chromium, headless, via Playwright:
-# every page of _toc.yml, served on 127.0.0.1. Never downloads a browser (apt-get install
+# every page of _toc.yml, served on 127.0.0.1; then every widget live in JupyterLab (`make lab`
+# started headless, each chapter run down to its widget, its controls pressed, the playground's
+# pictures per second in the page printed). Never downloads a browser (apt-get install
 # chromium). The nbval options in pyproject's addopts do not apply here, hence -o addopts=.
 browser: $(STAMP)
 	$(BIN)/python -m pytest tests_browser -o addopts="" -p no:cacheprovider
@@ -94,8 +105,10 @@ slides: $(STAMP)
 	  book/*.ipynb
 	sed -i 's|https://maxcdn.bootstrapcdn.com/font-awesome/4.4.0/css/font-awesome.min.css|font-awesome/css/font-awesome.min.css|g' $(SLIDES)/*.slides.html
 
-# Colab, simulated: a fresh venv with only what Colab preinstalls, the ganlab wheel installed
-# as a chapter's first cell does (nothing else may change), every chapter run from a temp dir.
+# Colab, simulated: a fresh venv with what Colab preinstalls at Colab's versions (ipywidgets
+# 7.7.1 among them; tests_colab/colab_simulation.py names the runtime), the ganlab wheel
+# installed as a chapter's first cell does (nothing else may change), every chapter run from
+# a temp dir, and each chapter's widgets then driven from Python in its kernel.
 colab: $(STAMP)
 	$(BIN)/python tests_colab/colab_simulation.py
 

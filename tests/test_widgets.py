@@ -477,6 +477,32 @@ def test_ticks_queued_during_a_frame_are_dropped_while_playing():
     assert pg.g_updates == 6
 
 
+def test_play_ticks_from_50_ms_and_shows_the_rate_pictures_are_sent(monkeypatch):
+    """The Play interval starts at 50 ms (a 100 ms floor capped the page at 10 pictures/s)
+    and grows to fit a slow frame; frames/s is pictures sent per second, not 1 / compute."""
+    pytest.importorskip("ipywidgets")
+    from ganlab.widgets import playground
+
+    pg = small()
+    pg.widget  # noqa: B018 (builds it)
+    play = pg._ui["play"]
+    assert play.interval == 50
+    # Each tick reads the clock three times: its start, its frame's end, then _frame_end.
+    clock = iter([0.0, 0.02, 0.02, 0.1, 0.12, 0.12, 0.3, 0.32, 0.32, 1.0, 1.2, 1.2])
+    monkeypatch.setattr(playground, "time", type("Clock", (), {"perf_counter": clock.__next__}))
+    play.value += 1
+    assert math.isnan(pg._fps)  # one picture: no rate yet
+    play.value += 1  # 0.1 s after the first picture (each took 20 ms to compute, not 100)
+    assert pg._fps == pytest.approx(10.0)
+    play.value += 1  # 0.2 s later: the average moves a fifth of the way to 5
+    assert pg._fps == pytest.approx(9.0)
+    assert play.interval == 50  # 20 ms frames: the fastest tick
+    play.value += 1  # a 200 ms frame: the interval grows to 1.15 x 200 ms
+    assert play.interval == pytest.approx(230, abs=1)
+    pg._redraw()
+    assert "frames/s" in pg._ui["status"].value
+
+
 def test_widget_buttons_and_controls_drive_the_playground():
     pytest.importorskip("ipywidgets")
     pg = small()

@@ -314,6 +314,7 @@ def visit(open_page, screenshot):
 class Report:
     shots: list[Path] = field(default_factory=list)
     logs: list[tuple[str, PageLog]] = field(default_factory=list)  # (path opened, its log)
+    live: list[str] = field(default_factory=list)  # the widgets in JupyterLab, measured
 
 
 REPORT_KEY = pytest.StashKey[Report]()
@@ -342,3 +343,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     tr.write_line(f"filtered benign console messages: {len(filtered)}")
     for text, pages in sorted(filtered.items()):
         tr.write_line(f"  {text!r} on {len(pages)} page(s)")
+    if report.live:
+        tr.section("live widgets in JupyterLab")
+        for line in report.live:
+            tr.write_line(line)
