@@ -9,9 +9,22 @@ imported only when used). Importing the
 package seeds nothing, downloads nothing and touches no global settings.
 """
 
-from ganlab import data, experiments, latent, losses, metrics, models, plot, theory, train, widgets
+from ganlab import (
+    batched,
+    data,
+    experiments,
+    latent,
+    losses,
+    metrics,
+    models,
+    plot,
+    theory,
+    train,
+    widgets,
+)
 
 __all__ = [
+    "batched",
     "data",
     "experiments",
     "latent",
