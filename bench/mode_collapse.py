@@ -614,69 +614,9 @@ def plot_curves(path: Path, result: dict[str, Any]) -> None:
 # ----------------------------------------------------------------------------- main
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 (default 10)")
-    parser.add_argument("--max-steps", type=int, default=12_000, help="cap on G steps")
-    parser.add_argument("--every", type=int, default=500, help="steps between evaluations")
-    parser.add_argument("--window", type=int, default=4, help="evaluations in a plateau window")
-    parser.add_argument("--tol-hq", type=float, default=2.0,
-                        help="plateau: largest change of the seed-mean %% HQ between windows")  # fmt: skip
-    parser.add_argument("--methods", default=",".join(DEFAULT_METHODS), help="comma-separated")
-    parser.add_argument("--data", default="ring,grid", help="comma-separated: ring, grid")
-    parser.add_argument("--workers", type=int, default=2, help="worker processes")
-    parser.add_argument("--width", type=int, default=64, help="hidden units of G and D")
-    parser.add_argument("--quick", action="store_true", help="smoke run: 2 seeds, 100-step checks")
-    parser.add_argument("--out", type=Path, default=None, help="results folder")
-    parser.add_argument("--markdown-only", action="store_true",
-                        help="rewrite OUT/mode_collapse.md and the figure from the JSON")  # fmt: skip
-    args = parser.parse_args()
-    if args.markdown_only:
-        out = args.out or RESULTS
-        result = json.loads((out / "mode_collapse.json").read_text(encoding="utf-8"))
-        write_markdown(out / "mode_collapse.md", result)
-        plot_curves(out / "mode_collapse_curves.png", result)
-        print(f"rewrote {out / 'mode_collapse.md'} and the figure from the JSON")
-        return
-    if args.quick:
-        args.seeds, args.max_steps, args.every, args.window = 2, 400, 100, 2
-    out = args.out or (Path(tempfile.mkdtemp(prefix="mode_collapse_")) if args.quick else RESULTS)
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    datasets = [d.strip() for d in args.data.split(",") if d.strip()]
-    for m in methods:
-        if m not in METHODS:
-            parser.error(f"unknown method {m!r}; expected some of {', '.join(METHODS)}")
-    for d in datasets:
-        if d not in DATASETS:
-            parser.error(f"unknown data set {d!r}; expected some of {', '.join(DATASETS)}")
-    if min(args.seeds, args.max_steps, args.every, args.window, args.workers) < 1:
-        parser.error("--seeds, --max-steps, --every, --window and --workers must be positive")
-    torch.set_num_threads(1)
-    load_before = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, {args.workers} workers x 1 thread; "
-          f"{len(datasets)} data sets x {len(methods)} methods x {args.seeds} seeds, at most "
-          f"{args.max_steps} steps; load {load_before}; results to {out}", flush=True)  # fmt: skip
-    tasks = [
-        {"data": d, "method": m, "seeds": list(range(args.seeds)), "width": args.width,
-         "every": args.every, "window": args.window, "max_steps": args.max_steps,
-         "tol_hq": args.tol_hq}
-        for d in datasets
-        for m in methods
-    ]  # fmt: skip
-    tasks.sort(key=lambda t: -COST.get(t["method"], 1.0))  # longest first: a short tail
-    start = time.perf_counter()
-    done = []
-    out.mkdir(parents=True, exist_ok=True)
-    partial = out / "mode_collapse.partial.jsonl"  # each finished task, in case of a crash
-    partial.unlink(missing_ok=True)
-    with mp.get_context("spawn").Pool(args.workers, initializer=_worker_init) as pool:
-        for task in pool.imap_unordered(run_task, tasks):
-            done.append(task)
-            with partial.open("a", encoding="utf-8") as f:
-                f.write(json.dumps(task) + "\n")
-            print(f"[{len(done):2d}/{len(tasks)}] {time.perf_counter() - start:6.0f} s  "
-                  + task_line(task), flush=True)  # fmt: skip
-    wall = time.perf_counter() - start
+def assemble(done: list[dict[str, Any]], args: argparse.Namespace, methods: list[str],
+             datasets: list[str], wall: float, load_before: str) -> dict[str, Any]:  # fmt: skip
+    """The JSON of a run from its finished tasks."""
     done.sort(key=lambda t: (datasets.index(t["data"]), methods.index(t["method"])))
     runs = [r for t in done for r in t.pop("runs")]
     result = {
@@ -720,12 +660,102 @@ def main() -> None:
         "tasks": done,
         "runs": runs,
     }
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 (default 10)")
+    parser.add_argument("--max-steps", type=int, default=12_000, help="cap on G steps")
+    parser.add_argument("--every", type=int, default=500, help="steps between evaluations")
+    parser.add_argument("--window", type=int, default=4, help="evaluations in a plateau window")
+    parser.add_argument("--tol-hq", type=float, default=2.0,
+                        help="plateau: largest change of the seed-mean %% HQ between windows")  # fmt: skip
+    parser.add_argument("--methods", default=",".join(DEFAULT_METHODS), help="comma-separated")
+    parser.add_argument("--data", default="ring,grid", help="comma-separated: ring, grid")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes")
+    parser.add_argument("--width", type=int, default=64, help="hidden units of G and D")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 2 seeds, 100-step checks")
+    parser.add_argument("--out", type=Path, default=None, help="results folder")
+    parser.add_argument("--from-partial", action="store_true",
+                        help="write the results of the (data set, method) pairs finished so far "
+                        "(OUT/mode_collapse.partial.jsonl of a run cut short)")  # fmt: skip
+    parser.add_argument("--markdown-only", action="store_true",
+                        help="rewrite OUT/mode_collapse.md and the figure from the JSON")  # fmt: skip
+    args = parser.parse_args()
+    if args.markdown_only:
+        out = args.out or RESULTS
+        result = json.loads((out / "mode_collapse.json").read_text(encoding="utf-8"))
+        write_markdown(out / "mode_collapse.md", result)
+        plot_curves(out / "mode_collapse_curves.png", result)
+        print(f"rewrote {out / 'mode_collapse.md'} and the figure from the JSON")
+        return
+    if args.quick:
+        args.seeds, args.max_steps, args.every, args.window = 2, 400, 100, 2
+    out = args.out or (Path(tempfile.mkdtemp(prefix="mode_collapse_")) if args.quick else RESULTS)
+    if args.from_partial:
+        lines = (out / "mode_collapse.partial.jsonl").read_text(encoding="utf-8").splitlines()
+        done = [json.loads(line) for line in lines if line.strip()]
+        datasets = [d for d in DATASETS if any(t["data"] == d for t in done)]
+        methods = [m for m in METHODS if all(any(t["data"] == d and t["method"] == m
+                                                 for t in done) for d in datasets)]  # fmt: skip
+        done = [t for t in done if t["method"] in methods]
+        args.seeds = len(done[0]["runs"])
+        result = assemble(done, args, methods, datasets, math.nan, "unknown")
+        result["partial"] = (
+            "written by --from-partial from the tasks finished when it was cut short"
+        )
+        write_results(out, result)
+        return
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    datasets = [d.strip() for d in args.data.split(",") if d.strip()]
+    for m in methods:
+        if m not in METHODS:
+            parser.error(f"unknown method {m!r}; expected some of {', '.join(METHODS)}")
+    for d in datasets:
+        if d not in DATASETS:
+            parser.error(f"unknown data set {d!r}; expected some of {', '.join(DATASETS)}")
+    if min(args.seeds, args.max_steps, args.every, args.window, args.workers) < 1:
+        parser.error("--seeds, --max-steps, --every, --window and --workers must be positive")
+    torch.set_num_threads(1)
+    load_before = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, {args.workers} workers x 1 thread; "
+          f"{len(datasets)} data sets x {len(methods)} methods x {args.seeds} seeds, at most "
+          f"{args.max_steps} steps; load {load_before}; results to {out}", flush=True)  # fmt: skip
+    tasks = [
+        {"data": d, "method": m, "seeds": list(range(args.seeds)), "width": args.width,
+         "every": args.every, "window": args.window, "max_steps": args.max_steps,
+         "tol_hq": args.tol_hq}
+        for d in datasets
+        for m in methods
+    ]  # fmt: skip
+    # cheapest method first, both data sets of a method together: on a busy machine the
+    # methods finished so far make a report (--from-partial) if the run must be cut short
+    tasks.sort(key=lambda t: (COST.get(t["method"], 1.0), t["method"]))
+    start = time.perf_counter()
+    done = []
+    out.mkdir(parents=True, exist_ok=True)
+    partial = out / "mode_collapse.partial.jsonl"  # each finished task, in case of a crash
+    partial.unlink(missing_ok=True)
+    with mp.get_context("spawn").Pool(args.workers, initializer=_worker_init) as pool:
+        for task in pool.imap_unordered(run_task, tasks):
+            done.append(task)
+            with partial.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(task) + "\n")
+            print(f"[{len(done):2d}/{len(tasks)}] {time.perf_counter() - start:6.0f} s  "
+                  + task_line(task), flush=True)  # fmt: skip
+    wall = time.perf_counter() - start
+    result = assemble(done, args, methods, datasets, wall, load_before)
     print(f"done: {wall / 60:.1f} min wall, {result['cpu_s'] / 60:.1f} min CPU", flush=True)
+    write_results(out, result)
+    partial.unlink()
+
+
+def write_results(out: Path, result: dict[str, Any]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "mode_collapse.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     write_markdown(out / "mode_collapse.md", result)
     plot_curves(out / "mode_collapse_curves.png", result)
-    partial.unlink()
     print(f"wrote {out / 'mode_collapse.json'}, {out / 'mode_collapse.md'} and the figure")
     print((out / "mode_collapse.md").read_text(encoding="utf-8"))
 
