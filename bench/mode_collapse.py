@@ -424,7 +424,13 @@ def write_markdown(path: Path, result: dict[str, Any]) -> None:
         "published tables",
         "",
         f"Written by `bench/mode_collapse.py` (command: `{result['command']}`), "
-        f"{result['finished']}. Wall time {result['wall_s'] / 60:.1f} min on {m['cpu_count']} "
+        f"{result['finished']}. "
+        + (
+            f"**Cut short**: {result['partial']}; {result['cpu_s'] / 60:.1f} min of CPU time. "
+            if "partial" in result
+            else f"Wall time {result['wall_s'] / 60:.1f} min "
+        )
+        + f"on {m['cpu_count']} "
         f"CPU cores ({p['workers']} worker processes, one torch thread each, niceness "
         f"{m['niceness']}), torch {m['torch']}; load average {m['load_before']} before and "
         f"{m['load_after']} after (other jobs shared the machine). Each (data set, method) "
