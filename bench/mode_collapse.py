@@ -426,7 +426,7 @@ def write_markdown(path: Path, result: dict[str, Any]) -> None:
         f"Written by `bench/mode_collapse.py` (command: `{result['command']}`), "
         f"{result['finished']}. "
         + (
-            f"**Cut short**: {result['partial']}; {result['cpu_s'] / 60:.1f} min of CPU time. "
+            f"**Cut short**: {result['partial']}; {result['cpu_s'] / 60:.1f} min of CPU time "
             if "partial" in result
             else f"Wall time {result['wall_s'] / 60:.1f} min "
         )
@@ -549,11 +549,12 @@ def findings(result: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
                     "does not beat its control")  # fmt: skip
             out.append(f"- **{METHODS[method]}, {data}** {head} ({METHODS[CONTROL[method]]}): "
                        + "; ".join(parts) + ".")  # fmt: skip
-    not_plateaued = [f"{t['data']}/{t['method']}" for t in result["tasks"] if not t["plateau_step"]]
+    not_plateaued = [f"{t['data']}/{t['method']} ({t['steps']:,} steps)"
+                     for t in result["tasks"] if not t["plateau_step"]]  # fmt: skip
     if not_plateaued:
         out.append(
-            f"- **Not plateaued by {p['max_steps']:,} steps**: {', '.join(not_plateaued)}; "
-            "their numbers are where they stood at the cap (see the curves)."
+            f"- **Not plateaued at their cap**: {', '.join(not_plateaued)}; their numbers are "
+            "where they stood at the cap (see the curves), not converged values."
         )
     return out
 
