@@ -1,55 +1,59 @@
-"""Mode collapse on the 2-D ring and grid: vanilla GAN and each remedy, beside the published tables.
+"""Mode collapse on the 2-D ring and grid, trained to a plateau: each remedy against its control.
 
-Reproduces, in spirit and on a far smaller budget, the 2-D synthetic experiments of VEEGAN
+Reproduces, in spirit and with small models, the 2-D synthetic experiments of VEEGAN
 (Srivastava et al. 2017, Table 1) and PacGAN (Lin et al. 2018, Table 1), with GDPP's WGAN-GP
-row (Elfeki et al. 2019, Table 1), for a vanilla GAN and every remedy in ``ganlab``:
+row (Elfeki et al. 2019, Table 1), for a vanilla GAN, every remedy in ``ganlab`` and the
+matched control of each (the same architecture and learning rates, without the remedy):
 
-    gan        MLPGenerator + MLPDiscriminator, non-saturating loss
-    pacgan2    PackedDiscriminator(pack=2)          (Lin et al. 2018)
-    pacgan4    PackedDiscriminator(pack=4)
-    mbstd      MinibatchStdDiscriminator            (Karras et al. 2018)
-    wgan-gp    Wasserstein loss + gradient penalty, 5 critic steps per G step (Gulrajani et al.)
-    unrolled5  G trained against D unrolled 5 Adam steps, D lr 1e-4 (Metz et al. 2017)
-    gan-slow-d the vanilla GAN with unrolled5's slower D (lr 1e-4): unrolling's control
+    gan          MLPGenerator + MLPDiscriminator, non-saturating loss, Adam(1e-3)
+    pacgan2/4    PackedDiscriminator(pack=2/4)                (Lin et al. 2018)     control: gan
+    mbstd        MinibatchStdDiscriminator                    (Karras et al. 2018)  control: gan
+    unrolled5    G against D unrolled 5 Adam steps, D lr 1e-4 (Metz et al. 2017)
+    gan-slow-d   the vanilla GAN with unrolled5's D lr 1e-4:  unrolled5's control
+    wgan-gp      Wasserstein critic + gradient penalty (lambda 0.1), 5 critic steps,
+                 Adam(1e-4, betas (0.5, 0.9))                 (Gulrajani et al. 2017)
+    gan-wgan-opt the vanilla GAN with wgan-gp's optimiser and 5 D steps: wgan-gp's control
 
 Data (the papers' own; ../shared/research/paper_numbers.md, section 1.2):
     ring  8 Gaussians at (cos 2 pi k/8, sin 2 pi k/8), radius 1, std 0.01 (PacGAN/GDPP configs)
     grid  25 Gaussians at {-4,-2,0,2,4}^2, std 0.05 (VEEGAN, PacGAN, GDPP)
 
-Protocol (the same for every method unless the method dictates otherwise):
-    G: MLP z in R^2 -> 3 x WIDTH ReLU -> 2; D: 3 x WIDTH ReLU -> 1 (the remedies change only D).
-    Adam(lr 1e-3, betas (0.5, 0.999)) for G and D, batch 128, ``--steps`` G steps, 1 D step each,
-    except where a remedy of ``ganlab.experiments.REMEDIES`` (which the chapter and its widget
-    use too) sets its own:
-    WGAN-GP: Adam(lr 1e-4, betas (0.5, 0.9)), 5 critic steps per G step, lambda 0.1: the
-    settings of the WGAN-GP authors' toy code (gan_toy.py); the paper's lambda 10 does not
-    converge on these toys within our budget (try ``--methods wgan-gp-lam10``).
-    Unrolled: 5 unrolling steps (VEEGAN's setting) that replay D's own Adam update from its
-    current moment estimates (``ganlab.train.unrolled_parameters``), D's lr 1e-4 and G's 1e-3,
-    as Metz et al.; ``gan-slow-d`` is the same without unrolling.
-    Seed s: ``seed_everything(s)`` before building G and D, ``fit(..., seed=s)``.
-    Evaluation: ``metrics.mode_coverage`` on ``G.sample(2500, seed=2333)`` (VEEGAN/PacGAN: 2,500
-    samples; high quality = within 3 std of the nearest mode; a mode is captured when it is the
-    nearest mode of at least one high-quality sample; reverse KL of the mode histogram vs
-    uniform). A run that hits a NaN (``train.TrainingDiverged``) is recorded as diverged.
-    Runs are independent: they go to a pool of ``--workers`` processes with one torch thread
-    each, longest first. Before the benchmark, a few short runs are timed in a plain loop and in
-    the pool; the ratio is printed as "parallel speed-up".
+Protocol:
+    G: MLP z in R^2 -> 3 x WIDTH ReLU -> 2; D: 3 x WIDTH ReLU -> 1 (the remedies change only D,
+    or for unrolling G's update). Batch 128; Adam(lr 1e-3, betas (0.5, 0.999)) unless the
+    method sets its own (``ganlab.experiments.REMEDIES``, which the chapter uses too).
+    Seed s: ``seed_everything(s)`` before building G and D, then ``fit(..., seed=s)``: the
+    runs of one (data set, method) are trained together by ``ganlab.batched.fit_many``, each
+    exactly the run ``fit`` gives for its seed up to rounding (tests/test_batched.py).
+    Evaluation every ``--every`` steps: ``metrics.mode_coverage`` on ``G.sample(2500,
+    seed=2333)`` (VEEGAN/PacGAN: 2,500 samples; high quality = within 3 std of the nearest
+    mode; a mode is captured when it is the nearest mode of at least one high-quality sample;
+    reverse KL of the mode histogram of the high-quality samples against uniform).
+    Plateau: with W = ``--window`` evaluations, a (data set, method) has plateaued at an
+    evaluation when the seed-mean % high quality of its last W evaluations differs from that of
+    the W before by at most ``--tol-hq`` points and the seed-mean modes by at most 2 % of the
+    modes (at least 0.25). Training stops there (at the earliest after 2W evaluations) or at
+    ``--max-steps``, whichever comes first; a run's result is the mean of its last W
+    evaluations (so one unlucky evaluation step does not decide it), the final evaluation is
+    kept in the JSON too.
+    Statistics over seeds: mean and a 95 % bootstrap percentile interval (10,000 resamples);
+    each remedy against its control: the difference of means, its 95 % bootstrap interval,
+    and a two-sided permutation test (20,000 permutations) with Holm's correction over all
+    the comparisons of the table. A run that hits a NaN is recorded as diverged and left out.
+    (Tasks = (data set, method) pairs go to a pool of ``--workers`` processes with one torch
+    thread each, the most expensive first.)
 
 Usage:
     python bench/mode_collapse.py                      # the committed results (ganlab/results/)
-    python bench/mode_collapse.py --quick              # smoke run: 1 seed, 50 steps, temp dir
-    python bench/mode_collapse.py [--seeds 5] [--steps 1500] [--methods gan,pacgan2,...]
-                                  [--data ring,grid] [--workers 2] [--width 64] [--out DIR]
+    python bench/mode_collapse.py --quick              # smoke run: 2 seeds, a few hundred steps
+    python bench/mode_collapse.py [--seeds 10] [--max-steps 12000] [--every 500] [--window 4]
+                                  [--methods gan,pacgan2,...] [--data ring,grid] [--workers 2]
+                                  [--width 64] [--out DIR]
 
-Writes DIR/mode_collapse.json (every run, the protocol, the machine, the wall time) and
-DIR/mode_collapse.md (the tables, published figures beside ours).
-
-Run time measured (2 CPU cores, torch 2.13 CPU, ``nice -n 19``): the full benchmark (2 data
-sets x 7 methods x 5 seeds, 1500 steps) took 20.8 min of wall time beside other jobs (40.0 min
-of run time in 2 workers); an earlier quiet run of 6 methods took 15.0 min, with a parallel
-speed-up of 1.74 over a plain loop.
-``--markdown-only`` rewrites the tables from the JSON without training.
+Writes DIR/mode_collapse.json (every run, its curves, the protocol, the machine, the wall
+time), DIR/mode_collapse.md (the tables, the tests, published figures beside ours) and
+DIR/mode_collapse_curves.png (seed-mean % high quality and modes against steps).
+``--markdown-only`` rewrites the tables and the figure from the JSON without training.
 """
 
 from __future__ import annotations
@@ -67,6 +71,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 import ganlab as gl
@@ -92,11 +97,17 @@ METHODS = {
     "wgan-gp": "WGAN-GP (lambda 0.1)",
     "unrolled5": "unrolled GAN (5 steps)",
     "gan-slow-d": "vanilla GAN, D lr 1e-4 (unrolled's control)",
+    "gan-wgan-opt": "vanilla GAN, WGAN-GP's optimiser and 5 D steps (its control)",
     "wgan-gp-lam10": "WGAN-GP (lambda 10)",
 }
-DEFAULT_METHODS = ["gan", "pacgan2", "pacgan4", "mbstd", "wgan-gp", "unrolled5", "gan-slow-d"]
-# Relative cost of one step (measured), to start the longest runs first.
-COST = {"unrolled5": 7.0, "wgan-gp": 4.5, "wgan-gp-lam10": 4.5, "mbstd": 1.2}
+DEFAULT_METHODS = ["gan", "pacgan2", "pacgan4", "mbstd", "unrolled5", "gan-slow-d", "wgan-gp",
+                   "gan-wgan-opt"]  # fmt: skip
+CONTROL = {"pacgan2": "gan", "pacgan4": "gan", "mbstd": "gan", "unrolled5": "gan-slow-d",
+           "wgan-gp": "gan-wgan-opt", "wgan-gp-lam10": "gan-wgan-opt"}  # fmt: skip
+"""Each remedy's matched control: the same G, D widths and learning rates, without the remedy."""
+# Relative cost of one step (measured with fit_many, 10-20 runs stacked), longest first.
+COST = {"unrolled5": 10.0, "wgan-gp": 5.6, "wgan-gp-lam10": 5.6, "gan-wgan-opt": 3.4,
+        "mbstd": 1.35, "pacgan4": 0.7, "pacgan2": 0.8}  # fmt: skip
 
 # Published figures, paper_numbers.md section 1.3: (modes, % HQ, reverse KL) as printed.
 SOURCES = {
@@ -151,6 +162,7 @@ REMEDY_OF = {
     "wgan-gp-lam10": "WGAN-GP",
     "unrolled5": "unrolled 5",
     "gan-slow-d": "vanilla",
+    "gan-wgan-opt": "vanilla",
 }
 
 
@@ -166,6 +178,9 @@ def build(method: str, width: int) -> tuple[torch.nn.Module, torch.nn.Module, di
         fit_kw["penalty"] = gl.losses.wgan_gp(10.0)
     if method == "gan-slow-d":
         fit_kw["lr_D"] = gl.experiments.REMEDIES["unrolled 5"].fit_kwargs["lr_D"]
+    if method == "gan-wgan-opt":  # WGAN-GP's optimiser and critic steps, the minimax loss
+        wgan = gl.experiments.REMEDIES["WGAN-GP"].fit_kwargs
+        fit_kw.update({k: wgan[k] for k in ("lr_D", "lr_G", "betas", "d_steps")})
     return G, D, fit_kw
 
 
@@ -173,345 +188,449 @@ def describe(method: str) -> str:
     """The settings of ``method`` that differ from the default protocol, in words."""
     if method == "gan-slow-d":
         return "D's Adam lr 1e-4"
+    if method == "gan-wgan-opt":
+        return "Adam(1e-4, betas (0.5, 0.9)) for G and D, 5 D steps per G step, minimax loss"
     if method == "wgan-gp-lam10":
         return "as WGAN-GP, lambda 10"
     remedy = gl.experiments.REMEDIES[REMEDY_OF[method]]
     return remedy.source if remedy.fit_kwargs else "the default protocol"
 
 
-def run_one(task: dict[str, Any]) -> dict[str, Any]:
-    """Train one (data set, method, seed) and measure its mode coverage; never raises on NaN."""
-    torch.set_num_threads(1)
-    data = make_data(task["data"])
-    seed = task["seed"]
-    gl.train.seed_everything(seed)
-    G, D, fit_kw = build(task["method"], task["width"])
-    record = dict(task, diverged=None, modes=None, hq_fraction=None, reverse_kl=None, counts=None)
-    wall, cpu = time.perf_counter(), time.process_time()
-    try:
-        gl.train.fit(
-            G, D, data, steps=task["steps"], batch_size=BATCH_SIZE, seed=seed, progress=False,
-            **fit_kw,
-        )  # fmt: skip
-    except gl.train.TrainingDiverged as err:
-        record["diverged"] = f"step {err.step}: {err.loss_name} = {err.value}"
-    record["seconds"] = time.perf_counter() - wall
-    record["cpu_seconds"] = time.process_time() - cpu
-    if record["diverged"] is None:
-        cov = gl.metrics.mode_coverage(G.sample(EVAL_SAMPLES, seed=EVAL_SEED), data)
-        record.update(
-            modes=cov.modes,
-            n_modes=cov.n_modes,
-            hq_fraction=cov.hq_fraction,
+# ----------------------------------------------------------------------------- training
+
+
+def evaluate(G: gl.batched.StackedMLP, dist: gl.data.GaussianMixture,
+             histories: list[gl.train.History]) -> list[dict[str, Any] | None]:  # fmt: skip
+    """Each run's mode coverage on 2,500 samples from the fixed latents; None once diverged."""
+    samples = G.sample(EVAL_SAMPLES, seed=EVAL_SEED)  # (S, 2500, 2), the same z for every run
+    out: list[dict[str, Any] | None] = []
+    for s, history in enumerate(histories):
+        if gl.batched.diverged(history) or not bool(torch.isfinite(samples[s]).all()):
+            out.append(None)
+            continue
+        cov = gl.metrics.mode_coverage(samples[s], dist)
+        out.append({
+            "modes": cov.modes,
+            "hq": 100 * cov.hq_fraction,
             # JSON has no infinity: no high-quality sample at all leaves the KL undefined
-            reverse_kl=cov.reverse_kl if math.isfinite(cov.reverse_kl) else None,
-            counts=cov.counts.tolist(),
-        )
-    return record
+            "kl": cov.reverse_kl if math.isfinite(cov.reverse_kl) else None,
+            "counts": cov.counts.tolist(),
+        })  # fmt: skip
+    return out
+
+
+def seed_mean(points: list[dict[str, Any] | None], key: str) -> float:
+    values = [p[key] for p in points if p is not None and p[key] is not None]
+    return statistics.fmean(values) if values else math.nan
+
+
+def plateaued(curve: dict[str, list[float]], window: int, tol_hq: float, tol_modes: float) -> bool:
+    """Whether the seed-mean curves' last ``window`` evaluations average within the tolerances
+    of the ``window`` before them (% high quality and modes both)."""
+    if len(curve["hq"]) < 2 * window:
+        return False
+    for key, tol in (("hq", tol_hq), ("modes", tol_modes)):
+        last, before = curve[key][-window:], curve[key][-2 * window : -window]
+        if not abs(statistics.fmean(last) - statistics.fmean(before)) <= tol:
+            return False
+    return True
+
+
+def modes_tolerance(n_modes: int) -> float:
+    return max(0.25, 0.02 * n_modes)
+
+
+def run_task(task: dict[str, Any]) -> dict[str, Any]:
+    """Train every seed of one (data set, method) together until its curves plateau."""
+    torch.set_num_threads(1)
+    dist = make_data(task["data"])
+    seeds, every, window = task["seeds"], task["every"], task["window"]
+    G, D, rngs = gl.batched.stack_players(lambda: build(task["method"], task["width"])[:2], seeds)
+    fit_kw = build(task["method"], task["width"])[2]
+    opt_D = gl.batched.adam_for(D, fit_kw.pop("lr_D"), fit_kw.get("betas", gl.train.ADAM_BETAS))
+    opt_G = gl.batched.adam_for(G, fit_kw.pop("lr_G"), fit_kw.pop("betas", gl.train.ADAM_BETAS))
+    generators = [torch.Generator().manual_seed(s) for s in seeds]  # what fit(seed=s) draws from
+    tol_modes = modes_tolerance(dist.n_modes)
+    evals: list[list[dict[str, Any] | None]] = []
+    curve: dict[str, list[float]] = {"step": [], "hq": [], "modes": []}
+    histories = None
+    wall, cpu, step, plateau_step = time.perf_counter(), time.process_time(), 0, None
+    while step < task["max_steps"]:
+        histories = gl.batched.fit_many(
+            G, D, dist, every, seeds=generators, batch_size=BATCH_SIZE, opt_D=opt_D, opt_G=opt_G,
+            histories=histories, penalty_generators=rngs, **fit_kw,
+        )  # fmt: skip
+        for history in histories:  # keep the last step only: the runs are long
+            for column in history.as_dict():
+                del getattr(history, column)[:-1]
+        step += every
+        points = evaluate(G, dist, histories)
+        evals.append(points)
+        curve["step"].append(step)
+        curve["hq"].append(seed_mean(points, "hq"))
+        curve["modes"].append(seed_mean(points, "modes"))
+        if plateaued(curve, window, task["tol_hq"], tol_modes):
+            plateau_step = step
+            break
+    records = []
+    for s, seed in enumerate(seeds):
+        last = [e[s] for e in evals[-window:]]
+        diverged = None if all(p is not None for p in last) else "NaN or inf (see History)"
+        record = dict(data=task["data"], method=task["method"], seed=seed, steps=step,
+                      diverged=diverged, modes=None, hq_fraction=None, reverse_kl=None,
+                      counts=None, final=evals[-1][s])  # fmt: skip
+        if diverged is None:
+            kls = [p["kl"] for p in last if p["kl"] is not None]
+            record.update(
+                modes=statistics.fmean(p["modes"] for p in last),
+                hq_fraction=statistics.fmean(p["hq"] for p in last) / 100,
+                reverse_kl=statistics.fmean(kls) if len(kls) == len(last) else None,
+                counts=evals[-1][s]["counts"],
+                curve_hq=[e[s]["hq"] if e[s] else None for e in evals],
+                curve_modes=[e[s]["modes"] if e[s] else None for e in evals],
+            )
+        records.append(record)
+    return {
+        "data": task["data"],
+        "method": task["method"],
+        "runs": records,
+        "curve": curve,
+        "plateau_step": plateau_step,
+        "steps": step,
+        "seconds": time.perf_counter() - wall,
+        "cpu_seconds": time.process_time() - cpu,
+        "load": os.getloadavg(),
+    }
 
 
 def _worker_init() -> None:
     torch.set_num_threads(1)
 
 
-def run_line(r: dict[str, Any]) -> str:
-    head = f"{r['data']:5} {r['method']:14} seed {r['seed']}  {r['seconds']:6.1f} s  "
-    if r["diverged"]:
-        return head + f"DIVERGED at {r['diverged']}"
-    kl = "undefined" if r["reverse_kl"] is None else f"{r['reverse_kl']:.3f}"
-    return head + (
-        f"modes {r['modes']:2d}/{r['n_modes']}  HQ {100 * r['hq_fraction']:5.1f}%  reverse KL {kl}"
-    )
-
-
-def measure_speedup(pool: Any, methods: list[str], steps: int, width: int) -> dict[str, float]:
-    """Time one short run per method (ring, seeds 0 and 1) in a plain loop, then in the pool."""
-    tasks = [
-        {"data": "ring", "method": m, "seed": s, "steps": steps, "width": width}
-        for m in methods
-        for s in (0, 1)
-    ]
-    tasks.sort(key=lambda t: -COST.get(t["method"], 1.0))
-    start = time.perf_counter()
-    for task in tasks:
-        run_one(task)
-    loop = time.perf_counter() - start
-    start = time.perf_counter()
-    list(pool.imap_unordered(run_one, tasks))
-    pooled = time.perf_counter() - start
-    return {"runs": len(tasks), "steps": steps, "loop_s": loop, "pool_s": pooled,
-            "speedup": loop / pooled}  # fmt: skip
-
-
-def mean_std(values: list[float]) -> tuple[float, float]:
-    if not values:
-        return math.nan, math.nan
-    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
-
-
-def summarise(runs: list[dict[str, Any]], data: str, method: str) -> dict[str, Any]:
-    mine = [r for r in runs if r["data"] == data and r["method"] == method]
-    ok = [r for r in mine if not r["diverged"]]
-    kls = [r["reverse_kl"] for r in ok if r["reverse_kl"] is not None]
-    return {
-        "n": len(mine),
-        "diverged": len(mine) - len(ok),
-        "modes": mean_std([r["modes"] for r in ok]),
-        "hq": mean_std([100 * r["hq_fraction"] for r in ok]),
-        "kl": mean_std(kls),
-        "kl_undefined": len(ok) - len(kls),
-        "per_seed": [r["modes"] if not r["diverged"] else "div" for r in sorted(mine, key=_seed)],
-        "seconds": statistics.fmean(r["seconds"] for r in mine) if mine else math.nan,
-    }
-
-
-def _seed(r: dict[str, Any]) -> int:
-    return r["seed"]
-
-
-def fmt(ms: tuple[float, float], digits: int) -> str:
-    mean, std = ms
-    return "–" if math.isnan(mean) else f"{mean:.{digits}f} ± {std:.{digits}f}"
-
-
-def speedup_text(result: dict[str, Any]) -> str:
-    s = result["speedup"]
-    if s["speedup"] is None:
-        return "Parallel speed-up not measured."
+def task_line(t: dict[str, Any]) -> str:
+    plateau = f"plateau at {t['plateau_step']}" if t["plateau_step"] else "NOT plateaued"
     return (
-        f"Parallel speed-up over a plain loop: {s['speedup']:.2f} (the same {s['runs']} short "
-        f"runs of {s['steps']} steps: {s['loop_s']:.1f} s in a loop, {s['pool_s']:.1f} s in "
-        f"the pool); in the benchmark itself, {result['serial_s'] / 60:.1f} min of run time "
-        f"took {result['benchmark_wall_s'] / 60:.1f} min of wall time."
+        f"{t['data']:5} {t['method']:13} {t['steps']:6d} steps ({plateau}), "
+        f"{t['seconds'] / 60:5.1f} min: modes {t['curve']['modes'][-1]:5.2f}, "
+        f"HQ {t['curve']['hq'][-1]:5.1f} % (seed means at the last evaluation)"
     )
+
+
+# ----------------------------------------------------------------------------- statistics
+
+
+def bootstrap_interval(values: list[float], resamples: int = 10_000) -> tuple[float, float]:
+    """95 % percentile bootstrap interval of the mean of ``values``."""
+    if len(values) < 2:
+        return math.nan, math.nan
+    rng = np.random.default_rng(0)
+    x = np.asarray(values, dtype=float)
+    means = x[rng.integers(0, len(x), size=(resamples, len(x)))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def compare(remedy: list[float], control: list[float]) -> dict[str, float]:
+    """Difference of means (remedy - control), its 95 % bootstrap interval (each group
+    resampled on its own) and a two-sided permutation test of equal means."""
+    from scipy import stats
+
+    a, b = np.asarray(remedy, dtype=float), np.asarray(control, dtype=float)
+    rng = np.random.default_rng(0)
+    diffs = (a[rng.integers(0, len(a), (10_000, len(a)))].mean(1)
+             - b[rng.integers(0, len(b), (10_000, len(b)))].mean(1))  # fmt: skip
+    low, high = np.percentile(diffs, [2.5, 97.5])
+    if np.ptp(np.concatenate([a, b])) == 0:
+        p = 1.0  # every run the same: no difference to test
+    else:
+        test = stats.permutation_test(
+            (a, b), lambda x, y: np.mean(x) - np.mean(y), permutation_type="independent",
+            alternative="two-sided", n_resamples=20_000, rng=np.random.default_rng(0),
+        )  # fmt: skip
+        p = float(test.pvalue)
+    return {"diff": float(a.mean() - b.mean()), "low": float(low), "high": float(high), "p": p}
+
+
+def holm(pvalues: list[float]) -> list[float]:
+    """Holm's step-down adjustment: family-wise error at most alpha over all the tests."""
+    order = sorted(range(len(pvalues)), key=lambda i: pvalues[i])
+    adjusted, running = [0.0] * len(pvalues), 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(pvalues) - rank) * pvalues[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+METRICS = {"modes": "modes", "hq": "% high quality", "kl": "reverse KL"}
+BETTER = {"modes": 1, "hq": 1, "kl": -1}  # more modes, more HQ, less KL is better
+
+
+def values(runs: list[dict[str, Any]], data: str, method: str, metric: str) -> list[float]:
+    ok = [r for r in runs if r["data"] == data and r["method"] == method and not r["diverged"]]
+    if metric == "modes":
+        return [r["modes"] for r in ok]
+    if metric == "hq":
+        return [100 * r["hq_fraction"] for r in ok]
+    return [r["reverse_kl"] for r in ok if r["reverse_kl"] is not None]
+
+
+def comparisons(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every remedy against its control, on every data set and metric, Holm-adjusted."""
+    p, runs = result["protocol"], result["runs"]
+    rows = []
+    for data in p["data"]:
+        for method in p["methods"]:
+            control = CONTROL.get(method)
+            if control is None or control not in p["methods"]:
+                continue
+            for metric in METRICS:
+                a, b = values(runs, data, method, metric), values(runs, data, control, metric)
+                if len(a) < 2 or len(b) < 2:
+                    continue
+                rows.append({"data": data, "method": method, "control": control,
+                             "metric": metric, "n": (len(a), len(b)), **compare(a, b)})  # fmt: skip
+    for row, adjusted in zip(rows, holm([r["p"] for r in rows]), strict=True):
+        row["p_holm"] = adjusted
+        better = row["diff"] * BETTER[row["metric"]] > 0
+        if adjusted >= 0.05:
+            row["verdict"] = "no significant difference"
+        else:
+            row["verdict"] = "remedy better" if better else "remedy worse"
+    return rows
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def fmt_ci(vals: list[float], digits: int) -> str:
+    if not vals:
+        return "–"
+    low, high = bootstrap_interval(vals)
+    mean = statistics.fmean(vals)
+    if math.isnan(low):
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def task_of(result: dict[str, Any], data: str, method: str) -> dict[str, Any]:
+    return next(t for t in result["tasks"] if t["data"] == data and t["method"] == method)
 
 
 def write_markdown(path: Path, result: dict[str, Any]) -> None:
-    p = result["protocol"]
-    runs = result["runs"]
+    p, runs = result["protocol"], result["runs"]
+    m = result["machine"]
     lines = [
-        "# Mode collapse on the 2-D ring and grid: ours beside the published tables",
+        "# Mode collapse on the 2-D ring and grid, trained to a plateau: ours beside the "
+        "published tables",
         "",
         f"Written by `bench/mode_collapse.py` (command: `{result['command']}`), "
-        f"{result['finished']}. Wall time {result['wall_s'] / 60:.1f} min on "
-        f"{result['machine']['cpu_count']} CPU cores ({p['workers']} worker processes, one "
-        f"torch thread each, niceness {result['machine']['niceness']}, beside other jobs), "
-        f"torch {result['machine']['torch']}. {speedup_text(result)}",
+        f"{result['finished']}. "
+        + (
+            f"**Cut short**: {result['partial']}; {result['cpu_s'] / 60:.1f} min of CPU time "
+            if "partial" in result
+            else f"Wall time {result['wall_s'] / 60:.1f} min "
+        )
+        + f"on {m['cpu_count']} "
+        f"CPU cores ({p['workers']} worker processes, one torch thread each, niceness "
+        f"{m['niceness']}), torch {m['torch']}; load average {m['load_before']} before and "
+        f"{m['load_after']} after (other jobs shared the machine). Each (data set, method) "
+        f"trains its {p['n_seeds']} seeds at once with `ganlab.batched.fit_many` (every run "
+        "what `train.fit` gives for its seed, up to rounding: tests/test_batched.py).",
         "",
-        f"**Ours**: mean ± sample std over n = {p['n_seeds']} seeds ({p['seeds']}) of each "
-        f"method; {p['steps']} G steps, batch {p['batch_size']}, G and D MLPs of 3 x "
-        f"{p['width']} ReLU, z in R^2, Adam(lr {LR:g}, betas (0.5, 0.999)) unless the "
-        f"remedy (`ganlab.experiments.REMEDIES`) sets its own: "
-        + "; ".join(f"{METHODS[m]}: {t}" for m, t in p["remedies"].items())
-        + ". Evaluation: 2,500 samples "
-        "from fixed latents; high quality = within 3 std of the nearest mode; a mode is "
-        "captured if it is the nearest mode of >= 1 high-quality sample; reverse KL = "
-        "KL(mode histogram of the high-quality samples || uniform).",
+        f"**Ours**: seeds {p['seeds'][0]}–{p['seeds'][-1]} (n = {p['n_seeds']}) of each method; "
+        f"batch {p['batch_size']}, G and D MLPs of 3 x {p['width']} ReLU, z in R^2, Adam(lr "
+        f"{LR:g}, betas (0.5, 0.999)) unless the method sets its own: "
+        + "; ".join(f"{METHODS[k]}: {t}" for k, t in p["remedies"].items())
+        + ". Evaluation every "
+        f"{p['every']} steps on 2,500 samples from fixed latents: high quality = within 3 std "
+        "of the nearest mode; a mode is captured if it is the nearest mode of >= 1 "
+        "high-quality sample; reverse KL = KL(mode histogram of the high-quality samples || "
+        "uniform).",
+        "",
+        f"**Plateau criterion**: a (data set, method) stops at the first evaluation where the "
+        f"seed-mean % high quality of its last {p['window']} evaluations "
+        f"({p['window'] * p['every']:,} steps) is within {p['tol_hq']:g} points of that of the "
+        f"{p['window']} before, and the seed-mean modes within 2 % of the modes (at least "
+        f"0.25: 0.25 on the ring, 0.5 on the grid); at the latest at {p['max_steps']:,} steps. "
+        f"**A run's numbers are the mean of its last {p['window']} evaluations**; the table "
+        "gives the mean over seeds and its 95 % bootstrap interval [low, high]. The curves are "
+        "in `mode_collapse_curves.png` and, per run, in `mode_collapse.json`.",
         "",
         "**Published** (paper_numbers.md, section 1.3):",
         "",
     ]
     lines += [f"- {name}: {text}." for name, text in SOURCES.items()]
     for data in p["data"]:
-        n_modes = DATASETS[data]["build"].get("modes", DATASETS[data]["build"].get("side", 0) ** 2)
+        n_modes = make_data(data).n_modes
         spec = ", ".join(f"{k} {v:g}" for k, v in DATASETS[data]["build"].items())
         lines += [
             "",
             f"## {DATASETS[data]['label']}: {spec}",
             "",
             f"| method | ours: modes (of {n_modes}) | ours: % high quality | ours: reverse KL "
-            "| ours: modes per seed | published: modes | published: % HQ | published: reverse KL "
-            "| source |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+            "| steps (plateau) | ours: modes per seed | published: modes | published: % HQ "
+            "| published: reverse KL | source |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         for method in p["methods"]:
-            s = summarise(runs, data, method)
-            kl = fmt(s["kl"], 2)
-            if s["kl_undefined"]:
-                kl += f" ({s['kl_undefined']} run(s) with no HQ sample: undefined)"
-            per_seed = ", ".join(str(m) for m in s["per_seed"])
-            if s["diverged"]:
-                per_seed += f" ({s['diverged']} diverged)"
+            task = task_of(result, data, method)
+            mine = sorted((r for r in runs if r["data"] == data and r["method"] == method),
+                          key=lambda r: r["seed"])  # fmt: skip
+            kl_vals = values(runs, data, method, "kl")
+            kl = fmt_ci(kl_vals, 2)
+            undefined = sum(1 for r in mine if not r["diverged"] and r["reverse_kl"] is None)
+            if undefined:
+                kl += f" ({undefined} run(s) with an evaluation without HQ samples left out)"
+            per_seed = ", ".join("div" if r["diverged"] else f"{r['modes']:.1f}" for r in mine)
+            steps = f"{task['steps']:,} ({'yes' if task['plateau_step'] else 'not reached'})"
             pubs = PUBLISHED[data].get(method) or [("–", "–", "–", "not in these tables")]
             for i, (src, modes, hq, rkl) in enumerate(pubs):
-                ours = (
-                    [METHODS[method], fmt(s["modes"], 1), fmt(s["hq"], 1), kl, per_seed]
-                    if i == 0
-                    else ["", "", "", "", ""]
-                )
+                ours = ([METHODS[method], fmt_ci(values(runs, data, method, "modes"), 2),
+                         fmt_ci(values(runs, data, method, "hq"), 1), kl, steps, per_seed]
+                        if i == 0 else [""] * 6)  # fmt: skip
                 source = src if src != "–" else rkl
                 rkl = rkl if src != "–" else "–"
                 lines.append("| " + " | ".join([*ours, modes, hq, rkl, source]) + " |")
-    lines += ["", "## Why ours differ", "", *NOTES, ""]
-    if _is_committed_protocol(p):
-        lines += ["## What this run shows", "", *OBSERVATIONS, ""]
+    rows = comparisons(result)
+    lines += [
+        "",
+        "## Each remedy against its matched control",
+        "",
+        "Difference of seed means (remedy − control) with its 95 % bootstrap interval; p from a "
+        f"two-sided permutation test, and Holm-adjusted over all {len(rows)} comparisons below. "
+        "'Better' means more modes, more high-quality samples or a lower reverse KL, at "
+        "Holm-adjusted p < 0.05.",
+        "",
+        "| data | remedy | control | metric | remedy − control [95 % CI] | p | p (Holm) | verdict |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        digits = 1 if r["metric"] == "hq" else 2
+        lines.append(
+            f"| {r['data']} | {METHODS[r['method']]} | {METHODS[r['control']]} | "
+            f"{METRICS[r['metric']]} | {r['diff']:+.{digits}f} [{r['low']:+.{digits}f}, "
+            f"{r['high']:+.{digits}f}] | {r['p']:.4f} | {r['p_holm']:.4f} | {r['verdict']} |"
+        )
+    lines += ["", "## What this run shows", "", *findings(result, rows), ""]
+    lines += ["## Why ours differ from the papers", "", *NOTES, ""]
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
+def findings(result: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
+    """Sentences generated from the numbers, so that the text never contradicts the tables."""
+    p, runs = result["protocol"], result["runs"]
+    out = []
+    for data in p["data"]:
+        if "gan" in p["methods"]:
+            hq, modes = values(runs, data, "gan", "hq"), values(runs, data, "gan", "modes")
+            task = task_of(result, data, "gan")
+            out.append(
+                f"- **Vanilla GAN, {data}**: {statistics.fmean(hq):.1f} % high quality and "
+                f"{statistics.fmean(modes):.2f} of {make_data(data).n_modes} modes after "
+                f"{task['steps']:,} steps"
+                + (" (plateaued)." if task["plateau_step"] else " (not plateaued at the cap).")
+            )
+        for method in p["methods"]:
+            mine = [r for r in rows if r["data"] == data and r["method"] == method]
+            if not mine:
+                continue
+            parts = []
+            for r in mine:
+                digits = 1 if r["metric"] == "hq" else 2
+                parts.append(
+                    f"{METRICS[r['metric']]} {r['diff']:+.{digits}f} (p {r['p']:.3f}, Holm "
+                    f"{r['p_holm']:.3f}: {r['verdict']})"
+                )
+            wins = [r for r in mine if r["verdict"] == "remedy better"]
+            losses_ = [r for r in mine if r["verdict"] == "remedy worse"]
+            head = ("beats its control" if wins and not losses_ else
+                    "is worse than its control" if losses_ and not wins else
+                    "is mixed against its control" if wins else
+                    "does not beat its control")  # fmt: skip
+            out.append(f"- **{METHODS[method]}, {data}** {head} ({METHODS[CONTROL[method]]}): "
+                       + "; ".join(parts) + ".")  # fmt: skip
+    not_plateaued = [f"{t['data']}/{t['method']} ({t['steps']:,} steps)"
+                     for t in result["tasks"] if not t["plateau_step"]]  # fmt: skip
+    if not_plateaued:
+        out.append(
+            f"- **Not plateaued at their cap**: {', '.join(not_plateaued)}; their numbers are "
+            "where they stood at the cap (see the curves), not converged values."
+        )
+    return out
+
+
 NOTES = [
-    "- **Budget.** We train each run for the steps above (1,500 by default) on 2 CPU cores; PacGAN "
-    "trains "
-    "400k iterations, GDPP 25k, VEEGAN's notebook 100k. Short runs are still moving: a mode "
-    "can be captured with few high-quality samples, and the % high quality is far below the "
-    "papers' (the ceiling for a perfect sampler is 98.9 %, the mass of a 2-D Gaussian within "
-    "3 std). Our numbers measure how fast each method spreads over the modes, not where it "
-    "ends up.",
     "- **Architecture and optimiser.** One small ReLU MLP (3 x 64) for every method, noise in "
     "R^2, Adam(1e-3, beta1 0.5); PacGAN uses a 4 x 400 BatchNorm generator and a maxout "
-    "discriminator with Adam(1e-4, beta1 0.8), VEEGAN and GDPP 2 x 128 tanh/ReLU nets with "
-    "noise in R^256. Our remedies change only D (or, for unrolling, G's update), so the "
-    "comparison between our rows is fair; the comparison with the papers is not.",
+    "discriminator with Adam(1e-4, beta1 0.8) for 400k iterations, VEEGAN and GDPP 2 x 128 "
+    "tanh/ReLU nets with noise in R^256 for 100k and 25k. Our remedies change only D (or, for "
+    "unrolling, G's update), and each is compared with a control that has its learning "
+    "rates, so the comparison between our rows is fair; the comparison with the papers is not.",
+    "- **The ceiling.** A perfect sampler has 98.9 % high-quality samples (the mass of a 2-D "
+    "Gaussian within 3 std); PacGAN's converged vanilla GAN has 98.2 % on the ring and 94.8 % "
+    "on the grid.",
     "- **The papers disagree with each other.** The vanilla GAN captures 1 ring mode in VEEGAN's "
     "table but 6.3 in PacGAN's, and 3.3 vs 17.3 grid modes: the baseline depends on the "
-    "architecture and training set-up far more than on the loss. 2-D figures are not "
-    "comparable across papers, and ours are a third set-up.",
-    "- **WGAN-GP.** With the paper's lambda = 10 the critic's unit-gradient constraint "
-    "dominates on a ring of radius 1 and std 0.01 and the generator did not settle within our "
-    "budget (in a trial on seed 0: 3 of 8 modes, 0.7 % high quality after 4,000 steps, where "
-    "lambda 0.1 had 8 modes and 48 %); we use the WGAN-GP "
-    "authors' own toy setting, lambda 0.1 with Adam(1e-4, betas (0.5, 0.9)) "
-    "(`--methods wgan-gp-lam10` runs lambda 10). GDPP does not state its lambda.",
+    "architecture and training set-up far more than on the loss.",
+    "- **WGAN-GP.** We use the WGAN-GP authors' own toy setting, lambda 0.1 with Adam(1e-4, "
+    "betas (0.5, 0.9)), 5 critic steps (`--methods wgan-gp-lam10` runs the paper's lambda 10). "
+    "Its control is the minimax GAN with the same optimiser and 5 D steps. GDPP does not "
+    "state its lambda.",
     "- **Unrolling.** As Metz et al., the look-ahead replays D's own Adam update (from its "
-    "current moment estimates) 5 times, differentiably (`torch.func`), and D learns 10x slower "
-    "than G (lr 1e-4 vs 1e-3); they also use the saturating G loss and 25k iterations. A "
-    "look-ahead costs ~7 ordinary steps here. A slow D alone changes the game, so the row "
-    "'vanilla GAN, D lr 1e-4' is the same run without unrolling: the fair comparison.",
+    "current moment estimates) 5 times, differentiably, and D learns 10x slower than G (lr "
+    "1e-4 vs 1e-3); they also use the saturating G loss. A slow D alone changes the game, so "
+    "the control is the same slow-D GAN without unrolling.",
     "- **Reverse KL.** PacGAN's exact reverse-KL code for the 2-D sets was not found; we use "
     "KL(histogram of high-quality samples over modes || uniform), as its Stacked-MNIST code "
-    "does. VEEGAN reports means only; PacGAN's ± is a standard error over 10 runs (divide our "
-    "std by sqrt(5) to compare).",
+    "does. PacGAN's ± is a standard error over 10 runs; our brackets are 95 % intervals "
+    "(about 2 standard errors each side).",
+    "- **Averaging the last evaluations.** A GAN's samples move from step to step; a run's "
+    "numbers here are the mean over its last evaluations on the plateau, where the papers "
+    "report one evaluation at the end (the final evaluation of every run is in the JSON).",
 ]
 
 
-OBSERVATIONS = [
-    "These notes describe the default protocol (1,500 steps, seeds 0-4, width 64), which is "
-    "deterministic on the CPU: a rerun reproduces the numbers above (the times vary).",
-    "",
-    "- **Timing.** This run shared the 2 cores with other work (a notebook and a widget "
-    "benchmark), so its wall time (20.8 min) and its parallel speed-up (1.07) understate what "
-    "the script does alone: on a quiet machine the previous full run took 15.0 min with a "
-    "speed-up of 1.74 (the unrolled runs were cheaper then: an SGD look-ahead).",
-    "- **Unrolling works against its control.** With the Adam look-ahead and a D 10x slower than "
-    "G, as Metz et al., the unrolled GAN captures 6.6 ± 1.5 ring modes and 12.0 ± 3.8 grid "
-    "modes. The same slow D without unrolling collapses: 0.6 ± 0.5 ring modes, 0.4 ± 0.5 grid "
-    "modes, most runs with no high-quality sample at all. Against the fast-D vanilla GAN "
-    "(6.0, 19.4) unrolling is not better within our 1,500 steps; the papers train 17x longer. "
-    "(An earlier version unrolled with plain SGD steps of size 0.05 and failed everywhere: "
-    "0/8 ring modes; the look-ahead must follow D's real optimiser.)",
-    "- **Counting modes is not enough.** On the grid most methods 'capture' 16-19 of 25 modes "
-    "on average, yet only 1.5-3.6 % of the samples are high quality: many modes are counted on "
-    "one or two samples (see `counts` in mode_collapse.json). The papers' generators are "
-    "converged (91-95 % high quality in PacGAN's table); ours are not.",
-    "- **WGAN-GP** (lambda 0.1) covers all 8 ring modes in every seed with the lowest reverse "
-    "KL (0.10), but only 11 % of its samples are high quality: it spreads mass evenly and "
-    "blurrily. GDPP's WGAN-GP row shows the same trade-off: 6.8 modes but 59.6 % high "
-    "quality, against 99.3 % for VEEGAN's one-mode GAN.",
-    "- **Vanilla vs remedies.** On the ring the vanilla GAN captures 6.0 ± 1.6 modes, close to "
-    "PacGAN's baseline (6.3), far from VEEGAN's (1). Packing (PacGAN2) and minibatch std raise "
-    "the mean a little (6.8, 7.0) within a spread of 1-2 modes across seeds; PacGAN4 does not, "
-    "and its samples are the least sharp (1.3 % high quality). On the grid, at 1,500 steps, no "
-    "remedy beats the vanilla GAN's 19.4 modes. With 5 seeds and std of 1-4 modes, none of "
-    "these differences between the D-side remedies is significant; the seed matters as much "
-    "as the method.",
-]
+def plot_curves(path: Path, result: dict[str, Any]) -> None:
+    """Seed-mean % high quality and modes against steps, one line per method."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    p = result["protocol"]
+    fig, axes = plt.subplots(2, len(p["data"]), figsize=(6 * len(p["data"]), 6.5),
+                             layout="constrained", squeeze=False)  # fmt: skip
+    for col, data in enumerate(p["data"]):
+        for method in p["methods"]:
+            task = task_of(result, data, method)
+            curve = task["curve"]
+            style = "--" if method in CONTROL.values() else "-"
+            for row, key in enumerate(("hq", "modes")):
+                axes[row, col].plot(curve["step"], curve[key], style, label=METHODS[method])
+                if task["plateau_step"]:
+                    axes[row, col].plot(task["plateau_step"], curve[key][-1], "k|", ms=10)
+        axes[0, col].set(title=f"{data}: seed mean, | = plateau reached",
+                         ylabel="% high quality", ylim=(0, 100))  # fmt: skip
+        axes[1, col].set(xlabel="G steps", ylabel=f"modes (of {make_data(data).n_modes})",
+                         ylim=(0, make_data(data).n_modes + 0.5))  # fmt: skip
+    axes[0, -1].legend(fontsize=7, loc="lower right")
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
 
 
-def _is_committed_protocol(p: dict[str, Any]) -> bool:
-    return (
-        p["steps"] == 1500
-        and p["n_seeds"] == 5
-        and p["width"] == 64
-        and p["methods"] == DEFAULT_METHODS
-        and p["data"] == list(DATASETS)
-    )
+# ----------------------------------------------------------------------------- main
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default 5)")
-    parser.add_argument("--steps", type=int, default=1500, help="G steps per run")
-    parser.add_argument("--methods", default=",".join(DEFAULT_METHODS), help="comma-separated")
-    parser.add_argument("--data", default="ring,grid", help="comma-separated: ring, grid")
-    parser.add_argument("--workers", type=int, default=2, help="worker processes")
-    parser.add_argument("--width", type=int, default=64, help="hidden units of G and D")
-    parser.add_argument("--speedup-steps", type=int, default=100,
-                        help="steps of the short runs timed for the speed-up (0: skip)")  # fmt: skip
-    parser.add_argument("--quick", action="store_true", help="smoke run: 1 seed, 50 steps")
-    parser.add_argument("--out", type=Path, default=None, help="results folder")
-    parser.add_argument("--markdown-only", action="store_true",
-                        help="rewrite OUT/mode_collapse.md from OUT/mode_collapse.json; no runs")  # fmt: skip
-    args = parser.parse_args()
-    if args.markdown_only:
-        out = args.out or RESULTS
-        result = json.loads((out / "mode_collapse.json").read_text(encoding="utf-8"))
-        write_markdown(out / "mode_collapse.md", result)
-        print(f"rewrote {out / 'mode_collapse.md'} from {out / 'mode_collapse.json'}")
-        return
-    if args.quick:
-        args.seeds, args.steps, args.speedup_steps = 1, 50, min(args.speedup_steps, 20)
-    out = args.out or (Path(tempfile.mkdtemp(prefix="mode_collapse_")) if args.quick else RESULTS)
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    datasets = [d.strip() for d in args.data.split(",") if d.strip()]
-    for m in methods:
-        if m not in METHODS:
-            parser.error(f"unknown method {m!r}; expected some of {', '.join(METHODS)}")
-    for d in datasets:
-        if d not in DATASETS:
-            parser.error(f"unknown data set {d!r}; expected some of {', '.join(DATASETS)}")
-    if args.seeds < 1 or args.steps < 1 or args.workers < 1:
-        parser.error("--seeds, --steps and --workers must be positive")
-    torch.set_num_threads(1)
-    print(
-        f"torch {torch.__version__}, {os.cpu_count()} CPUs, {args.workers} workers x 1 thread; "
-        f"{len(datasets)} data sets x {len(methods)} methods x {args.seeds} seeds, "
-        f"{args.steps} steps; results to {out}",
-        flush=True,
-    )
-    tasks = [
-        {"data": d, "method": m, "seed": s, "steps": args.steps, "width": args.width}
-        for d in datasets
-        for m in methods
-        for s in range(args.seeds)
-    ]
-    tasks.sort(key=lambda t: -COST.get(t["method"], 1.0))  # longest first: a short tail
-    start = time.perf_counter()
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(args.workers, initializer=_worker_init) as pool:
-        list(pool.imap_unordered(_worker_noop, range(args.workers)))  # start the workers
-        speedup: dict[str, Any] = {"runs": 0, "steps": 0, "loop_s": None, "pool_s": None,
-                                   "speedup": None}  # fmt: skip
-        if args.speedup_steps > 0:
-            speedup = measure_speedup(pool, methods, args.speedup_steps, args.width)
-            print(
-                f"parallel speed-up: {speedup['speedup']:.2f} ({speedup['runs']} runs of "
-                f"{speedup['steps']} steps: {speedup['loop_s']:.1f} s in a plain loop, "
-                f"{speedup['pool_s']:.1f} s in a pool of {args.workers})",
-                flush=True,
-            )
-        bench_start = time.perf_counter()
-        runs = []
-        for record in pool.imap_unordered(run_one, tasks):
-            runs.append(record)
-            print(f"[{len(runs):3d}/{len(tasks)}] " + run_line(record), flush=True)
-        pool.close()
-        pool.join()
-        bench_wall = time.perf_counter() - bench_start
-    wall = time.perf_counter() - start
-    runs.sort(key=lambda r: (datasets.index(r["data"]), methods.index(r["method"]), r["seed"]))
-    serial = sum(r["seconds"] for r in runs)
-    print(
-        f"benchmark: {bench_wall / 60:.1f} min wall for {serial / 60:.1f} min of run time "
-        f"({serial / bench_wall:.2f} runs at once); total with the speed-up test "
-        f"{wall / 60:.1f} min",
-        flush=True,
-    )
+def assemble(done: list[dict[str, Any]], args: argparse.Namespace, methods: list[str],
+             datasets: list[str], wall: float, load_before: str) -> dict[str, Any]:  # fmt: skip
+    """The JSON of a run from its finished tasks."""
+    done.sort(key=lambda t: (datasets.index(t["data"]), methods.index(t["method"])))
+    runs = [r for t in done for r in t.pop("runs")]
     result = {
         "command": " ".join(["python bench/mode_collapse.py", *sys.argv[1:]]),
         "finished": time.strftime("%Y-%m-%d %H:%M"),
         "wall_s": wall,
-        "benchmark_wall_s": bench_wall,
-        "serial_s": serial,
-        "speedup": speedup,
+        "cpu_s": sum(t["cpu_seconds"] for t in done),
         "machine": {
             "cpu_count": os.cpu_count(),
             "torch": torch.__version__,
@@ -519,14 +638,21 @@ def main() -> None:
             "platform": platform.platform(),
             "processor": platform.processor() or platform.machine(),
             "niceness": os.nice(0),
+            "load_before": load_before,
+            "load_after": ", ".join(f"{x:.2f}" for x in os.getloadavg()),
         },
         "protocol": {
             "data": datasets,
             "data_specs": {d: DATASETS[d]["build"] for d in datasets},
             "methods": methods,
+            "controls": {m: CONTROL[m] for m in methods if m in CONTROL},
             "n_seeds": args.seeds,
             "seeds": list(range(args.seeds)),
-            "steps": args.steps,
+            "max_steps": args.max_steps,
+            "every": args.every,
+            "window": args.window,
+            "tol_hq": args.tol_hq,
+            "tol_modes": {d: modes_tolerance(make_data(d).n_modes) for d in datasets},
             "batch_size": BATCH_SIZE,
             "width": args.width,
             "depth": 3,
@@ -536,18 +662,109 @@ def main() -> None:
             "eval": {"samples": EVAL_SAMPLES, "seed": EVAL_SEED, "hq_threshold_std": 3.0},
             "workers": args.workers,
             "threads_per_worker": 1,
+            "trainer": "ganlab.batched.fit_many (the seeds of a (data set, method) stacked)",
         },
+        "tasks": done,
         "runs": runs,
     }
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 (default 10)")
+    parser.add_argument("--max-steps", type=int, default=12_000, help="cap on G steps")
+    parser.add_argument("--every", type=int, default=500, help="steps between evaluations")
+    parser.add_argument("--window", type=int, default=4, help="evaluations in a plateau window")
+    parser.add_argument("--tol-hq", type=float, default=2.0,
+                        help="plateau: largest change of the seed-mean %% HQ between windows")  # fmt: skip
+    parser.add_argument("--methods", default=",".join(DEFAULT_METHODS), help="comma-separated")
+    parser.add_argument("--data", default="ring,grid", help="comma-separated: ring, grid")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes")
+    parser.add_argument("--width", type=int, default=64, help="hidden units of G and D")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 2 seeds, 100-step checks")
+    parser.add_argument("--out", type=Path, default=None, help="results folder")
+    parser.add_argument("--from-partial", action="store_true",
+                        help="write the results of the (data set, method) pairs finished so far "
+                        "(OUT/mode_collapse.partial.jsonl of a run cut short)")  # fmt: skip
+    parser.add_argument("--markdown-only", action="store_true",
+                        help="rewrite OUT/mode_collapse.md and the figure from the JSON")  # fmt: skip
+    args = parser.parse_args()
+    if args.markdown_only:
+        out = args.out or RESULTS
+        result = json.loads((out / "mode_collapse.json").read_text(encoding="utf-8"))
+        write_markdown(out / "mode_collapse.md", result)
+        plot_curves(out / "mode_collapse_curves.png", result)
+        print(f"rewrote {out / 'mode_collapse.md'} and the figure from the JSON")
+        return
+    if args.quick:
+        args.seeds, args.max_steps, args.every, args.window = 2, 400, 100, 2
+    out = args.out or (Path(tempfile.mkdtemp(prefix="mode_collapse_")) if args.quick else RESULTS)
+    if args.from_partial:
+        lines = (out / "mode_collapse.partial.jsonl").read_text(encoding="utf-8").splitlines()
+        done = [json.loads(line) for line in lines if line.strip()]
+        datasets = [d for d in DATASETS if any(t["data"] == d for t in done)]
+        methods = [m for m in METHODS if all(any(t["data"] == d and t["method"] == m
+                                                 for t in done) for d in datasets)]  # fmt: skip
+        done = [t for t in done if t["method"] in methods]
+        args.seeds = len(done[0]["runs"])
+        result = assemble(done, args, methods, datasets, math.nan, "unknown")
+        result["partial"] = (
+            "written by --from-partial from the tasks finished when it was cut short"
+        )
+        write_results(out, result)
+        return
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    datasets = [d.strip() for d in args.data.split(",") if d.strip()]
+    for m in methods:
+        if m not in METHODS:
+            parser.error(f"unknown method {m!r}; expected some of {', '.join(METHODS)}")
+    for d in datasets:
+        if d not in DATASETS:
+            parser.error(f"unknown data set {d!r}; expected some of {', '.join(DATASETS)}")
+    if min(args.seeds, args.max_steps, args.every, args.window, args.workers) < 1:
+        parser.error("--seeds, --max-steps, --every, --window and --workers must be positive")
+    torch.set_num_threads(1)
+    load_before = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, {args.workers} workers x 1 thread; "
+          f"{len(datasets)} data sets x {len(methods)} methods x {args.seeds} seeds, at most "
+          f"{args.max_steps} steps; load {load_before}; results to {out}", flush=True)  # fmt: skip
+    tasks = [
+        {"data": d, "method": m, "seeds": list(range(args.seeds)), "width": args.width,
+         "every": args.every, "window": args.window, "max_steps": args.max_steps,
+         "tol_hq": args.tol_hq}
+        for d in datasets
+        for m in methods
+    ]  # fmt: skip
+    # cheapest method first, both data sets of a method together: on a busy machine the
+    # methods finished so far make a report (--from-partial) if the run must be cut short
+    tasks.sort(key=lambda t: (COST.get(t["method"], 1.0), t["method"]))
+    start = time.perf_counter()
+    done = []
+    out.mkdir(parents=True, exist_ok=True)
+    partial = out / "mode_collapse.partial.jsonl"  # each finished task, in case of a crash
+    partial.unlink(missing_ok=True)
+    with mp.get_context("spawn").Pool(args.workers, initializer=_worker_init) as pool:
+        for task in pool.imap_unordered(run_task, tasks):
+            done.append(task)
+            with partial.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(task) + "\n")
+            print(f"[{len(done):2d}/{len(tasks)}] {time.perf_counter() - start:6.0f} s  "
+                  + task_line(task), flush=True)  # fmt: skip
+    wall = time.perf_counter() - start
+    result = assemble(done, args, methods, datasets, wall, load_before)
+    print(f"done: {wall / 60:.1f} min wall, {result['cpu_s'] / 60:.1f} min CPU", flush=True)
+    write_results(out, result)
+    partial.unlink()
+
+
+def write_results(out: Path, result: dict[str, Any]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "mode_collapse.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     write_markdown(out / "mode_collapse.md", result)
-    print(f"wrote {out / 'mode_collapse.json'} and {out / 'mode_collapse.md'}")
+    plot_curves(out / "mode_collapse_curves.png", result)
+    print(f"wrote {out / 'mode_collapse.json'}, {out / 'mode_collapse.md'} and the figure")
     print((out / "mode_collapse.md").read_text(encoding="utf-8"))
-
-
-def _worker_noop(_: int) -> None:
-    time.sleep(0.2)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ if "torch" not in sys.modules:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from ganlab import (
+    batched,
     cpu,
     data,
     experiments,
@@ -32,6 +33,7 @@ from ganlab import (
 )
 
 __all__ = [
+    "batched",
     "cpu",
     "data",
     "experiments",

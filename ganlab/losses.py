@@ -251,19 +251,28 @@ def wgan_gp(lam: float = 10.0) -> Penalty:
     """WGAN-GP's penalty (Gulrajani et al. 2017) as a ``Penalty``: lam E[(||grad D(x_hat)|| - 1)^2].
 
     x_hat = e x_real + (1 - e) x_fake with e ~ U(0, 1) per sample (drawn from torch's global
-    generator, which ``train.seed_everything`` seeds). lam = 10 in the paper.
+    generator, which ``train.seed_everything`` seeds, unless the call passes ``e``, shape (B,):
+    ``batched`` draws each run's from its own generator). lam = 10 in the paper.
     """
     if not lam >= 0:
         raise ValueError(f"lam must be >= 0, got {lam!r}")
 
     def penalty(D: Callable[[torch.Tensor], torch.Tensor], x_real: torch.Tensor,
-                x_fake: torch.Tensor) -> torch.Tensor:  # fmt: skip
+                x_fake: torch.Tensor, e: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
         if x_real.shape != x_fake.shape:
             raise ValueError(
                 f"WGAN-GP interpolates real and fake batches of one shape, got "
                 f"{tuple(x_real.shape)} and {tuple(x_fake.shape)}"
             )
-        e = torch.rand(x_real.shape[0], *([1] * (x_real.dim() - 1)), device=x_real.device)
+        shape = (x_real.shape[0], *([1] * (x_real.dim() - 1)))  # one e per sample
+        if e is None:
+            e = torch.rand(shape, device=x_real.device)
+        elif e.shape != x_real.shape[:1]:
+            raise ValueError(
+                f"e must hold one interpolation weight per sample, shape ({x_real.shape[0]},), "
+                f"got {tuple(e.shape)}"
+            )
+        e = e.reshape(shape)
         x_hat = e * x_real.detach() + (1 - e) * x_fake.detach()
         return gradient_penalty(D, x_hat, weight=2 * lam)  # (weight / 2)(...)^2 = lam (...)^2
 
