@@ -6,10 +6,11 @@ Measured on a 2-core machine (README, "CPU threads"; ``bench/contention.py``):
   overhead, not arithmetic: one thread is as fast as two, and a busy core cannot stall it.
 * Convolutions (the image chapters 4-5, ``fit_epochs``, ``python -m ganlab train``) scale with
   cores. But torch's OpenMP workers spin-wait for each other, so when another program holds
-  one core every parallel operation waits for a descheduled thread: chapter 4 took 230 s
-  instead of 22 s. Passive waiting (``OMP_WAIT_POLICY=PASSIVE``, which OpenMP reads once, when
-  torch loads; ``import ganlab`` sets it if torch is not loaded yet and the variable is unset)
-  costs nothing on a quiet machine; using only the cores that are idle removes the rest.
+  one core every parallel operation waits for a descheduled thread: chapter 4 took 639 s
+  instead of 18.5 s (``bench/contention.py --old``). Passive waiting
+  (``OMP_WAIT_POLICY=PASSIVE``, which OpenMP reads once, when torch loads; ``import ganlab``
+  sets it if torch is not loaded yet and the variable is unset) costs nothing on a quiet
+  machine; using only the cores that are idle removes the rest.
 
 The plan: ``"mlp"`` work gets 1 thread; ``"conv"`` work gets the cores this process may run on
 (``os.sched_getaffinity``) less those that other programs keep busy right now (sampled from
