@@ -5,9 +5,9 @@ Usage: python bench/bf16.py [--epochs 1] [--seeds 0 1 2] [--samples 5000]
 Some CPUs compute bfloat16 natively (AVX-512 BF16, AMX); on the others oneDNN emulates it and
 it is slower than fp32. For each seed this trains the book's DCGAN (width 32, latent 64, batch
 128, Adam 2e-4, beta1 0.5) on Fashion-MNIST for ``--epochs`` with ``train.fit_epochs``, once in
-fp32 and once with each model's forward pass under ``torch.autocast("cpu",
-dtype=torch.bfloat16)`` and its output cast back to fp32 (PyTorch's recipe: the losses, the
-backward pass, the weights and Adam stay fp32), timing the epochs. Quality is the FID-like score of
+fp32 and once with ``fit_epochs(precision=torch.bfloat16)`` (each network's forward pass under
+autocast, its output cast back to fp32: the losses, the weights and Adam stay fp32), timing
+the epochs. Quality is the FID-like score of
 chapter 5: the Fréchet distance between the shipped classifier's features of ``--samples``
 generated images and of as many test images. It prints ms per step and the score per seed and
 precision, the speed ratio, and whether bf16's mean score lies within the fp32 seeds' spread
@@ -26,28 +26,16 @@ import torch
 import ganlab as gl
 
 
-class Autocast(torch.nn.Module):
-    """``module``'s forward under bf16 autocast, its output returned in fp32."""
-
-    def __init__(self, module: torch.nn.Module) -> None:
-        super().__init__()
-        self.module = module
-        if hasattr(module, "latent_dim"):
-            self.latent_dim = module.latent_dim  # what fit_epochs draws z from
-
-    def forward(self, *args: torch.Tensor) -> torch.Tensor:
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            return self.module(*args).float()
-
-
 def train_and_score(seed: int, bf16: bool, epochs: int, samples: int, phi) -> tuple[float, float]:
     """(ms per step, FID-like score) of one run."""
     images = gl.data.fashion_mnist("train").images
     gl.train.seed_everything(seed)
     G, D = gl.models.DCGANGenerator(64, 32), gl.models.DCGANDiscriminator(32)
     start = time.perf_counter()
-    pair = (Autocast(G), Autocast(D)) if bf16 else (G, D)
-    history = gl.train.fit_epochs(*pair, images, epochs, seed=seed, progress=False)
+    precision = torch.bfloat16 if bf16 else torch.float32
+    history = gl.train.fit_epochs(
+        G, D, images, epochs, seed=seed, progress=False, precision=precision
+    )
     ms = 1000 * (time.perf_counter() - start) / len(history)
     G.eval()
     with torch.no_grad():

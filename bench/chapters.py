@@ -88,6 +88,15 @@ def table(rows: list[dict], total: float) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_report(text: str, out: Path) -> None:
+    """Print a Markdown report and write it to ``out`` (its folder made if needed)."""
+    print()
+    print(text)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    print(f"written to {out}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("chapters", nargs="*", type=Path)
@@ -107,12 +116,7 @@ def main() -> None:
         rows.append(row)
         print(f"{row['chapter']:24s} {row['seconds']:6.1f} s  {row['peak_mb']:6.0f} MB", flush=True)
     total = time.perf_counter() - start
-    text = table(rows, total)
-    print()
-    print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    print(f"written to {args.out}")
+    write_report(table(rows, total), args.out)
 
 
 if __name__ == "__main__":

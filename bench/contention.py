@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from chapters import run_chapter  # noqa: E402  (bench/chapters.py: one chapter, fresh kernel)
+from chapters import run_chapter, write_report  # noqa: E402  (bench/chapters.py: one chapter, fresh kernel)
 
 ROOT = Path(__file__).resolve().parents[1]
 BUSY_LIMIT = 1.5  # busy time / quiet time
@@ -148,12 +148,7 @@ def main() -> None:
         f"Worst busy / quiet under ganlab.cpu: {worst_busy:.2f} (limit {BUSY_LIMIT}); worst quiet / committed: "
         f"{worst_quiet:.2f} (limit {QUIET_LIMIT}).",
     ]
-    text = "\n".join(lines) + "\n"
-    print()
-    print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    print(f"written to {args.out}")
+    write_report("\n".join(lines) + "\n", args.out)
 
 
 if __name__ == "__main__":
