@@ -523,3 +523,19 @@ def test_features_run_in_eval_mode_and_restore_training_mode_on_error():
     with pytest.raises(ValueError, match="x must have shape"):
         metrics.features(classifier, torch.zeros(3, 1, 27, 27))
     assert classifier.training
+
+
+def test_real_manifold_scores_many_sets_as_the_functions_do_computing_real_radii_once(monkeypatch):
+    real, fakes = gaussian(80, 3, 0), [gaussian(60, 3, 1), gaussian(70, 3, 2, shift=0.5)]
+    expected = [
+        (metrics.precision_recall(real, f), metrics.density_coverage(real, f)) for f in fakes
+    ]
+    calls = []
+    radii = metrics._kth_neighbour_radii
+    monkeypatch.setattr(
+        metrics, "_kth_neighbour_radii", lambda x, k: calls.append(len(x)) or radii(x, k)
+    )
+    manifold = metrics.RealManifold(real)
+    got = [(manifold.precision_recall(f), manifold.density_coverage(f)) for f in fakes]
+    assert got == expected
+    assert calls.count(80) == 2  # the real radii once for k = 3 and once for k = 5, not per set
