@@ -344,7 +344,9 @@ class RealManifold:
         """Each real point's distance to its k-th nearest other real point, (N,)."""
         positive_int("k", k)
         if len(self.real) < k + 1:
-            raise ValueError(f"real features needs at least {k + 1} rows here, got {len(self.real)}")
+            raise ValueError(
+                f"real features needs at least {k + 1} rows here, got {len(self.real)}"
+            )
         if k not in self._radii:
             self._radii[k] = _kth_neighbour_radii(self.real, k)
         return self._radii[k]
