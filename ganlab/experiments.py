@@ -7,12 +7,13 @@ only in the setting under study (e.g. the generator loss).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import torch
 
 from ganlab._checks import positive_int
+from ganlab.batched import StackedMLP, fit_many, stack_players
 from ganlab.data import GaussianMixture, mixture_1d
 from ganlab.losses import get_losses, wgan_gp
 from ganlab.metrics import ModeCoverage, mode_coverage, wasserstein_1d
@@ -235,6 +236,52 @@ def remedy_run(
     fit(G, D, dist, steps, batch_size=batch_size, seed=seed, callback=measure, every=every,
         progress=False, **kwargs)  # type: ignore[arg-type]  # fmt: skip
     return run
+
+
+def remedy_runs(
+    dist: GaussianMixture,
+    remedy: str = "vanilla",
+    steps: int = 1000,
+    *,
+    seeds: Sequence[int] = (0, 1, 2),
+    width: int = 64,
+    batch_size: int = 256,
+    every: int = 100,
+    n_eval: int = 2500,
+    n_keep: int = 500,
+    **overrides: object,
+) -> list[RemedyRun]:
+    """``[remedy_run(dist, remedy, steps, seed=s, ...) for s in seeds]``, trained together:
+    the seeds' models are stacked and trained by ``batched.fit_many`` (each run its own seed,
+    data stream and Adam state, so the same run as ``remedy_run``'s up to rounding), several
+    times faster on a CPU than one after another. Each RemedyRun's G and D are its final models.
+    """
+    positive_int("every", every)
+    seeds = list(seeds)
+    if remedy not in REMEDIES:
+        raise ValueError(f"unknown remedy {remedy!r}; expected one of {list(REMEDIES)}")
+    build = REMEDIES[remedy].build_D
+    G, D, penalty_generators = stack_players(
+        lambda: (MLPGenerator(latent_dim=2, out_dim=dist.dim, width=width), build(dist.dim, width)),
+        seeds,
+    )
+    kwargs = dict(REMEDIES[remedy].fit_kwargs)
+    kwargs.update(overrides)
+    runs = [RemedyRun(remedy, G.unstack(s), D.unstack(s)) for s in range(len(seeds))]
+
+    def measure(step: int, histories: object, G: StackedMLP, D: StackedMLP) -> None:
+        for s, (seed, run) in enumerate(zip(seeds, runs, strict=True)):
+            run.G, run.D = G.unstack(s), D.unstack(s)
+            samples = run.G.sample(n_eval, seed=10_000 + seed)
+            run.steps.append(step)
+            run.coverage.append(mode_coverage(samples, dist))
+            run.samples.append(samples[:n_keep].cpu())
+
+    measure(0, None, G, D)
+    generators = [torch.Generator().manual_seed(seed) for seed in seeds]  # what fit(seed=) uses
+    fit_many(G, D, dist, steps, seeds=generators, batch_size=batch_size, callback=measure,
+             every=every, penalty_generators=penalty_generators, **kwargs)  # type: ignore[arg-type]  # fmt: skip
+    return runs
 
 
 @dataclass

@@ -223,6 +223,22 @@ def test_remedy_run_measures_coverage_and_keeps_samples_every_few_steps():
     assert_close(run.samples[0], G0.sample(100, seed=10_000)[:40])
 
 
+@pytest.mark.parametrize(("remedy", "overrides"), [("vanilla", {}), ("unrolled 5", {}),
+                                                   ("vanilla", {"lr_D": 1e-4})])  # fmt: skip
+def test_remedy_runs_trains_the_seeds_together_as_remedy_run_does_one_by_one(remedy, overrides):
+    from ganlab import data
+
+    settings = dict(steps=12, every=6, batch_size=32, n_eval=200, n_keep=50, **overrides)
+    together = experiments.remedy_runs(data.ring(), remedy, seeds=(0, 3), **settings)
+    for seed, run in zip((0, 3), together, strict=True):
+        alone = experiments.remedy_run(data.ring(), remedy, seed=seed, **settings)
+        assert run.steps == alone.steps == [0, 6, 12]
+        for x, y in zip(run.samples, alone.samples, strict=True):
+            assert_close(x, y, atol=1e-4, rtol=1e-4)  # the same run up to rounding
+        assert [c.modes for c in run.coverage] == [c.modes for c in alone.coverage]
+        assert_close(run.G.sample(20, seed=1), alone.G.sample(20, seed=1), atol=1e-4, rtol=1e-4)
+
+
 def test_remedy_run_overrides_reach_fit(monkeypatch):
     from ganlab import data
 
