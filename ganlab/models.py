@@ -390,7 +390,7 @@ class ConditionalDCGANGenerator(LatentGenerator):
 
 class ConditionalDiscriminator(nn.Module):
     """What the conditional discriminators share: each says how it scores (x, y) pairs and what
-    its and G's losses are, so one training step (``train.conditional_step``) serves both."""
+    its and G's losses are, so one training step (``train_images.conditional_step``) serves both."""
 
     classes: int
 
