@@ -127,9 +127,12 @@ notebooks: $(STAMP)
 	for nb in $(NB); do $(WRITER_CPU) $(BIN)/jupyter execute --inplace "$$nb" || exit 1; done
 	$(BIN)/python -c 'import sys, nbformat; [nbformat.write(nb, p) for p in sys.argv[1:] for nb in [nbformat.read(p, 4)] if nb.metadata.pop("widgets", None) is not None]' $(NB)
 
+# ruff (lint and format), then import-linter: the package's layers (contracts in pyproject.toml,
+# the map in ARCHITECTURE.md) hold, imports inside functions included. CI runs it first.
 lint: $(STAMP)
 	$(BIN)/ruff check ganlab tests tests_browser tests_colab bench
 	$(BIN)/ruff format --check ganlab tests tests_browser tests_colab bench
+	$(BIN)/lint-imports --no-cache
 
 clean:
 	rm -rf _build $(VENV) $(OLDEST_VENV)

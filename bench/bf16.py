@@ -4,8 +4,8 @@ Usage: python bench/bf16.py [--epochs 1] [--seeds 0 1 2] [--samples 5000]
 
 Some CPUs compute bfloat16 natively (AVX-512 BF16, AMX); on the others oneDNN emulates it and
 it is slower than fp32. For each seed this trains the book's DCGAN (width 32, latent 64, batch
-128, Adam 2e-4, beta1 0.5) on Fashion-MNIST for ``--epochs`` with ``train.fit_epochs``, once in
-fp32 and once with ``fit_epochs(precision=torch.bfloat16)`` (each network's forward pass under
+128, Adam 2e-4, beta1 0.5) on Fashion-MNIST for ``--epochs`` with
+``train_images.fit_epochs``, once in fp32 and once with ``fit_epochs(precision=torch.bfloat16)`` (each network's forward pass under
 autocast, its output cast back to fp32: the losses, the weights and Adam stay fp32), timing
 the epochs. Quality is the FID-like score of
 chapter 5: the Fréchet distance between the shipped classifier's features of ``--samples``
@@ -33,7 +33,7 @@ def train_and_score(seed: int, bf16: bool, epochs: int, samples: int, phi) -> tu
     G, D = gl.models.DCGANGenerator(64, 32), gl.models.DCGANDiscriminator(32)
     start = time.perf_counter()
     precision = torch.bfloat16 if bf16 else torch.float32
-    history = gl.train.fit_epochs(
+    history = gl.train_images.fit_epochs(
         G, D, images, epochs, seed=seed, progress=False, precision=precision
     )
     ms = 1000 * (time.perf_counter() - start) / len(history)
@@ -54,7 +54,7 @@ def main() -> None:
     native = torch.ops.mkldnn._is_mkldnn_bf16_supported()
     print(f"torch {torch.__version__}, CPU capability {torch.backends.cpu.get_cpu_capability()}, "
           f"native bf16 (oneDNN): {native}, load average {os.getloadavg()[0]:.2f}")  # fmt: skip
-    classifier, _ = gl.train.load_pretrained("classifier_fashion_mnist", "cpu")
+    classifier, _ = gl.checkpoints.load_pretrained("classifier_fashion_mnist", "cpu")
 
     def phi(images: torch.Tensor) -> torch.Tensor:
         return gl.metrics.features(classifier, images)

@@ -1,5 +1,6 @@
-"""Time DCGAN training on Fashion-MNIST: ganlab's ``train.fit_epochs`` against a plain reference
-loop of the same models written the usual way (pytorch/examples' dcgan/main.py), in one run.
+"""Time DCGAN training on Fashion-MNIST: ganlab's ``train_images.fit_epochs`` against a plain
+reference loop of the same models written the usual way (pytorch/examples' dcgan/main.py), in
+one run.
 
 Usage: python bench/dcgan.py [--steps 60] [--batch-size 128] [--width 32] [--latent-dim 64]
                              [--threads N] [--repeats 3]
@@ -59,8 +60,8 @@ def reference_loop(G, D, images, steps, batch_size, latent_dim, seed):
 
 
 def ours(G, D, images, steps, batch_size, latent_dim, seed):
-    gl.train.fit_epochs(G, D, images[: steps * batch_size], 1, batch_size=batch_size, seed=seed,
-                        progress=False)  # fmt: skip
+    gl.train_images.fit_epochs(G, D, images[: steps * batch_size], 1, batch_size=batch_size,
+                               seed=seed, progress=False)  # fmt: skip
 
 
 def load_images() -> tuple[torch.Tensor, str]:

@@ -57,8 +57,8 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     knn_n = min(args.knn_n or args.n, args.n)
 
-    G, _ = gl.train.load_pretrained("dcgan_fashion_mnist")
-    clf, _ = gl.train.load_pretrained("classifier_fashion_mnist")
+    G, _ = gl.checkpoints.load_pretrained("dcgan_fashion_mnist")
+    clf, _ = gl.checkpoints.load_pretrained("classifier_fashion_mnist")
     real_images = gl.data.fashion_mnist("test").images[: args.n]
     if len(real_images) < args.n:
         parser.error(f"--n {args.n}: the test split holds only {len(real_images)} images")

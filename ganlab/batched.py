@@ -45,8 +45,8 @@ from ganlab.train import (
     sample_noise,
     sample_real,
     seed_everything,
-    unrolled_parameters,
 )
+from ganlab.unrolled import unrolled_parameters
 
 STACKABLE = (MLPGenerator, MLPDiscriminator, PackedDiscriminator, MinibatchStdDiscriminator)
 """The models ``StackedMLP`` can stack: the MLPs of ``ganlab.models``."""
@@ -263,8 +263,8 @@ def g_step_many(
     """One G update of every run: descend sum_s g_loss(D_s(G_s(z_s))), only G steps.
 
     ``train.g_step`` for S runs, z (S, B, latent). With ``batches`` (k pairs of (x_real, z),
-    each (S, B, .)) it is ``train.g_step_unrolled``: D_s is replaced by D unrolled k steps of
-    ``opt_D`` by ``train.unrolled_parameters`` (its loss summed over runs). Returns per-run
+    each (S, B, .)) it is ``unrolled.g_step_unrolled``: D_s is replaced by D unrolled k steps of
+    ``opt_D`` by ``unrolled.unrolled_parameters`` (its loss summed over runs). Returns per-run
     loss_G and grad_norm_G, each (S,).
     """
     if batches:

@@ -23,6 +23,11 @@ from typing import Any, NoReturn
 
 import torch
 
+from ganlab import checkpoints, cpu, data, models, plot, train, train_images
+from ganlab.checkpoints import CheckpointError
+from ganlab.data import DataError
+from ganlab.train import TrainingDiverged
+
 DEFAULT_FOLDER = "runs/MODEL_DATA[_DISCRIMINATOR][_widthW][_latentZ]"
 """The default --out: one folder per configuration, so two configurations never share one."""
 
@@ -214,16 +219,14 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
 def _check_resume(args: argparse.Namespace, checkpoint: Path) -> None:
     """Refuse to resume a checkpoint that is unreadable, of another configuration, or
     further along than --epochs; the message names each difference and how to start fresh."""
-    from ganlab import train
-
     fresh = f"use another --out, or delete {checkpoint}, to start fresh"
     if checkpoint.is_dir():
         _fail(args, f"the checkpoint path {checkpoint} is a folder; {fresh}")
     if not checkpoint.exists():
         return
     try:
-        meta = train.checkpoint_meta(checkpoint)
-    except train.CheckpointError as error:
+        meta = checkpoints.checkpoint_meta(checkpoint)
+    except checkpoints.CheckpointError as error:
         _fail(args, f"{error}; {fresh}")
     if meta.get("model", args.model) != args.model:
         _fail(args, f"{checkpoint} is a {meta['model']} run, not {args.model}; {fresh}")
@@ -246,14 +249,12 @@ def _check_resume(args: argparse.Namespace, checkpoint: Path) -> None:
 def _check_export(args: argparse.Namespace, checkpoint: Path | None) -> None:
     """Refuse an --export that is a folder, unwritable, the run's checkpoint, or another
     checkpoint that holds a run to resume (writing G alone there would lose it)."""
-    from ganlab import train
-
     export = args.export
     _check_writable_file(args, "--export", export)
     if checkpoint is not None and export.resolve() == checkpoint.resolve():
         _fail(args, f"--export {export} is this run's checkpoint; writing the generator alone "
                     "there would destroy the run to resume: choose another file")  # fmt: skip
-    if export.is_file() and train.is_resumable(export):
+    if export.is_file() and checkpoints.is_resumable(export):
         _fail(args, f"--export {export} holds a training run to resume (a checkpoint with "
                     "optimiser state); writing the generator alone there would lose it: "
                     "choose another file")  # fmt: skip
@@ -262,16 +263,12 @@ def _check_export(args: argparse.Namespace, checkpoint: Path | None) -> None:
 def _set_threads(args: argparse.Namespace) -> torch.dtype:
     """torch's threads for convolutions, from ganlab.cpu's plan (or --threads), printed; returns
     the plan's precision for image training (bf16 where this CPU computes it natively)."""
-    from ganlab import cpu
-
     plan = cpu.setup("conv", args.threads)
     print(plan)
     return plan.precision
 
 
 def train_dcgan(args: argparse.Namespace, argv: list[str]) -> int:
-    from ganlab import data, models, plot, train
-
     args.out = args.out or default_folder(args)
     checkpoint = args.out / f"{args.model}.pt"
     if args.out.exists() and not args.out.is_dir():
@@ -318,7 +315,7 @@ def train_dcgan(args: argparse.Namespace, argv: list[str]) -> int:
               f"{time.perf_counter() - started:.0f} s so far", flush=True)  # fmt: skip
 
     try:
-        history = train.fit_epochs(
+        history = train_images.fit_epochs(
             G, D, train_set.images, args.epochs, batch_size=args.batch_size, lr=args.lr,
             labels=train_set.labels if conditional else None, seed=args.seed,
             checkpoint=checkpoint, callback=after_epoch, progress=not args.no_progress,
@@ -327,7 +324,7 @@ def train_dcgan(args: argparse.Namespace, argv: list[str]) -> int:
         )  # fmt: skip
     except KeyboardInterrupt:
         if checkpoint.is_file():
-            epoch = train.checkpoint_meta(checkpoint).get("epoch", "?")
+            epoch = checkpoints.checkpoint_meta(checkpoint).get("epoch", "?")
             print(f"\ninterrupted: {checkpoint} holds the last finished epoch ({epoch}); run "
                   "the same command to resume", file=sys.stderr)  # fmt: skip
         else:
@@ -337,7 +334,7 @@ def train_dcgan(args: argparse.Namespace, argv: list[str]) -> int:
     print(f"trained {args.epochs} epochs ({len(history)} steps); checkpoint {checkpoint}")
     if args.export is not None:
         command = "python -m ganlab " + shlex.join(argv)
-        sha = train.save_checkpoint(
+        sha = checkpoints.save_checkpoint(
             args.export, G.cpu(), None, command=command, seed=args.seed, epochs=args.epochs,
             data=args.data, latent_dim=args.latent_dim, width=args.width,
             discriminator=getattr(args, "discriminator", None),
@@ -348,24 +345,22 @@ def train_dcgan(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def train_classifier(args: argparse.Namespace, argv: list[str]) -> int:
-    from ganlab import data, models, train
-
     _check_export(args, None)
     _set_threads(args)
     train_set, test_set = getattr(data, args.data)("train"), getattr(data, args.data)("test")
     train.seed_everything(args.seed)
     model = models.ImageClassifier(classes=len(train_set.classes))
     try:
-        losses = train.fit_classifier(model, train_set.images, train_set.labels, args.epochs,
-                                      batch_size=args.batch_size, seed=args.seed,
-                                      progress=not args.no_progress)  # fmt: skip
+        losses = train_images.fit_classifier(model, train_set.images, train_set.labels, args.epochs,
+                                             batch_size=args.batch_size, seed=args.seed,
+                                             progress=not args.no_progress)  # fmt: skip
     except KeyboardInterrupt:
         print("\ninterrupted: nothing was saved (the classifier trains in one go); run the "
               "same command to start again", file=sys.stderr)  # fmt: skip
         return 130
     accuracy = float((model.predict(test_set.images) == test_set.labels).float().mean())
     print(f"losses per epoch {[round(x, 4) for x in losses]}; test accuracy {100 * accuracy:.2f} %")
-    sha = train.save_checkpoint(
+    sha = checkpoints.save_checkpoint(
         args.export, model, None, command="python -m ganlab " + shlex.join(argv), seed=args.seed,
         epochs=args.epochs, data=args.data, test_accuracy=accuracy, torch=str(torch.__version__),
     )  # fmt: skip
@@ -376,9 +371,6 @@ def train_classifier(args: argparse.Namespace, argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (0, 1 for a failure while running, 2 for a
     user error, 130 after Ctrl-C)."""
-    from ganlab.data import DataError
-    from ganlab.train import CheckpointError, TrainingDiverged
-
     argv = sys.argv[1:] if argv is None else argv
     args = _parser().parse_args(argv)
     run = train_classifier if args.model == "classifier" else train_dcgan

@@ -18,8 +18,8 @@ The plan: ``"mlp"`` work gets 1 thread; ``"conv"`` work gets the cores this proc
 the environment, or ``threads=N``, overrides both.
 
 Precision: where oneDNN computes bfloat16 natively (AVX-512 BF16, AMX), ``"conv"`` work trains
-the image GANs with their forward passes in bf16 (``train.fit_epochs(precision=...)``): a DCGAN
-step took 73-75 ms against 101-105 ms in fp32, and the FID-like score after one epoch stayed
+the image GANs with their forward passes in bf16 (``train_images.fit_epochs(precision=...)``): a
+DCGAN step took 73-75 ms against 101-105 ms in fp32, and the FID-like score after one epoch stayed
 within the seeds' spread (``bench/bf16.py``). Elsewhere bf16 is emulated and slower, so fp32.
 ``GANLAB_BF16=0`` keeps fp32 everywhere.
 """

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from ganlab._checks import as_generator, batch_of_vectors, class_labels, positive_int
+from ganlab.losses import d_loss_classes, d_loss_minimax, g_loss_classes, g_loss_nonsaturating
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
@@ -390,7 +391,7 @@ class ConditionalDCGANGenerator(LatentGenerator):
 
 class ConditionalDiscriminator(nn.Module):
     """What the conditional discriminators share: each says how it scores (x, y) pairs and what
-    its and G's losses are, so one training step (``train.conditional_step``) serves both."""
+    its and G's losses are, so one training step (``train_images.conditional_step``) serves both."""
 
     classes: int
 
@@ -434,14 +435,10 @@ class ProjectionDiscriminator(ConditionalDiscriminator):
         return self(x, labels)
 
     def d_loss(self, x_real, y_real, x_fake, y_fake):  # type: ignore[no-untyped-def]
-        from ganlab.losses import d_loss_minimax
-
         d_real, d_fake = self(x_real, y_real), self(x_fake, y_fake)
         return d_loss_minimax(d_real, d_fake), d_real, d_fake
 
     def g_loss(self, x_fake: torch.Tensor, y_fake: torch.Tensor) -> torch.Tensor:
-        from ganlab.losses import g_loss_nonsaturating
-
         return g_loss_nonsaturating(self(x_fake, y_fake))
 
 
@@ -472,16 +469,12 @@ class ClassifyingDiscriminator(ConditionalDiscriminator):
         return self._real_logit(self(x))
 
     def d_loss(self, x_real, y_real, x_fake, y_fake):  # type: ignore[no-untyped-def]
-        from ganlab.losses import d_loss_classes
-
         class_labels("y_real (the classes of the real images)", y_real, self.classes, len(x_real))
         logits_real, logits_fake = self(x_real), self(x_fake)
         loss = d_loss_classes(logits_real, y_real, logits_fake)
         return loss, self._real_logit(logits_real), self._real_logit(logits_fake)
 
     def g_loss(self, x_fake: torch.Tensor, y_fake: torch.Tensor) -> torch.Tensor:
-        from ganlab.losses import g_loss_classes
-
         class_labels("y_fake (the classes asked of G)", y_fake, self.classes, len(x_fake))
         return g_loss_classes(self(x_fake), y_fake)
 

@@ -11,8 +11,9 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import NullLocator
 from torch import nn
 
+from ganlab import theory
 from ganlab.data import GaussianMixture
-from ganlab.losses import GLoss, get_losses
+from ganlab.losses import GLoss, g_loss_logit_gradient, get_losses
 from ganlab.train import History
 
 REAL_COLOR = "tab:green"
@@ -157,8 +158,6 @@ class Live1D(_LiveFigure):
 
     def snapshot(self, step: int, G: nn.Module, D: nn.Module) -> None:
         """Measure and redraw the current G and D (also usable before training starts)."""
-        from ganlab import theory
-
         x_fake = G.sample(self.n_samples, seed=self.seed).detach().cpu().double()
         p_g = theory.gaussian_kde(x_fake, self.x[:, None])
         d_star = theory.optimal_discriminator(self.p_data, p_g)
@@ -337,8 +336,6 @@ def saturation_curves(
     saturating: log(1 - p), gradient -p; non-saturating: -log p, gradient -(1 - p)
     (``losses.g_loss_logit_gradient``). ``confidence`` marks one p on both panels.
     """
-    from ganlab.losses import g_loss_logit_gradient
-
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(9, 3.3), constrained_layout=True)
     ax_loss, ax_grad = axes
@@ -402,12 +399,10 @@ def dirac_field(
     """The Dirac-GAN's vector field over (theta, psi) in [-limit, limit]^2, a 10 x 10 grid as
     in Mescheder et al.'s demo, with a trajectory from ``theory.dirac_trajectory`` on top.
     ``field`` takes r1, gp, noise_std as ``theory.dirac_vector_field``."""
-    from ganlab.theory import dirac_vector_field
-
     ax = _axes(ax, figsize=(4, 4))
     axis = torch.linspace(-limit, limit, 10, dtype=torch.float64)
     theta, psi = torch.meshgrid(axis, axis, indexing="xy")
-    d_theta, d_psi = dirac_vector_field(theta, psi, loss, **field)
+    d_theta, d_psi = theory.dirac_vector_field(theta, psi, loss, **field)
     ax.quiver(theta, psi, d_theta, d_psi, color="0.55", width=0.004)
     if trajectory is not None:
         path = trajectory.detach().cpu()

@@ -87,3 +87,8 @@ def linear_critic(w: list[float], b: float = 0.3) -> torch.nn.Linear:
 def batch(n: int, dim: int, seed: int) -> torch.Tensor:
     """n seeded standard-normal float64 vectors of size dim."""
     return torch.randn(n, dim, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+
+
+def noise(n: int, seed: int, dim: int = 2) -> torch.Tensor:
+    """n seeded standard-normal latent vectors z of size dim (float32)."""
+    return torch.randn(n, dim, generator=torch.Generator().manual_seed(seed))

@@ -12,7 +12,7 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from ganlab import cli, data, experiments, metrics, models, train, widgets
+from ganlab import checkpoints, cli, data, experiments, metrics, models, widgets
 
 CLASSES = [f"class {k}" for k in range(10)]
 
@@ -462,7 +462,7 @@ def test_command_line_trains_and_exports_a_conditional_dcgan(
     assert cli.main(argv) == 0
     # the checkpoint holds this G and the chosen kind of D
     G, D = models.ConditionalDCGANGenerator(10, 8, 4), make_D(10, 4)
-    train.load_checkpoint(out / "cdcgan.pt", G, D)
+    checkpoints.load_checkpoint(out / "cdcgan.pt", G, D)
     # the sample grid: 8 samples of each class, one class per row, 28 px + 1 px padding
     grid = plt.imread(out / "samples_epoch_001.png")
     assert grid.shape[:2] == (10 * 29 + 1, 8 * 29 + 1)
@@ -471,7 +471,7 @@ def test_command_line_trains_and_exports_a_conditional_dcgan(
     assert "epoch 1:" in text
     sha = text.rsplit("SHA-256 ", 1)[1].split()[0]
     G = models.ConditionalDCGANGenerator(classes=10, latent_dim=8, width=4)
-    meta = train.load_checkpoint(tmp_path / "G.pt", G, sha256=sha)
+    meta = checkpoints.load_checkpoint(tmp_path / "G.pt", G, sha256=sha)
     assert meta["discriminator"] == kind
     assert meta["command"].startswith(f"python -m ganlab train cdcgan --discriminator {kind}")
     assert (meta["latent_dim"], meta["width"], meta["epochs"]) == (8, 4, 1)
@@ -486,7 +486,7 @@ def test_command_line_rejects_an_unknown_discriminator(capsys):
 
 @pytest.mark.parametrize("kind", ["projection", "classes"])
 def test_shipped_conditional_generators_load_and_sample_each_class(kind):
-    G, meta = train.load_pretrained(f"cdcgan_fashion_mnist_{kind}")
+    G, meta = checkpoints.load_pretrained(f"cdcgan_fashion_mnist_{kind}")
     assert isinstance(G, models.ConditionalDCGANGenerator) and not G.training
     assert G.classes == 10
     assert meta["discriminator"] == kind

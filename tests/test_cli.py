@@ -1,5 +1,6 @@
 """``python -m ganlab train``: user errors (one line, exit code 2, nothing created, checked
-before the data is read), resume safety, Ctrl-C and --help (issue 22 items 1-3 and 8)."""
+before the data is read), resume safety, Ctrl-C and --help (issue 22 items 1-3 and 8); a
+dcgan run trained, resumed and exported end to end."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from test_train_images import tiny_images
 
-from ganlab import cli, data, train
+from ganlab import checkpoints, cli, data, models, train_images
 
 torch.set_num_threads(1)
 TINY = ["--batch-size", "16", "--width", "4", "--latent-dim", "8", "--device", "cpu",
@@ -168,7 +170,7 @@ def test_an_export_onto_the_checkpoint_is_refused_and_the_run_still_resumes(
     assert_user_error(code, err, "is this run's checkpoint")
     argv[3] = "2"
     assert run(argv, capsys)[0] == 0
-    assert train.checkpoint_meta(out / "dcgan.pt")["epoch"] == 2
+    assert checkpoints.checkpoint_meta(out / "dcgan.pt")["epoch"] == 2
 
 
 def test_an_export_onto_another_runs_checkpoint_is_refused(tmp_path, fake_data, capsys):
@@ -179,7 +181,7 @@ def test_an_export_onto_another_runs_checkpoint_is_refused(tmp_path, fake_data, 
     assert_user_error(code, err, "holds a training run to resume")
     code, _, err = run(["train", "classifier", "--export", str(other)], capsys)
     assert_user_error(code, err, "holds a training run to resume")
-    assert train.is_resumable(other)
+    assert checkpoints.is_resumable(other)
 
 
 # ----------------------------------------------------------------------------- resume (2, 3)
@@ -221,8 +223,8 @@ def test_the_export_records_the_settings_that_trained_it(tmp_path, fake_data, ca
     assert run(argv, capsys)[0] == 0
     argv[3] = "2"
     assert run([*argv, "--export", str(tmp_path / "G.pt")], capsys)[0] == 0
-    meta = train.checkpoint_meta(tmp_path / "G.pt")
-    ckpt = train.checkpoint_meta(out / "dcgan.pt")
+    meta = checkpoints.checkpoint_meta(tmp_path / "G.pt")
+    ckpt = checkpoints.checkpoint_meta(out / "dcgan.pt")
     assert meta["lr"] == ckpt["lr"] == 0.001 and meta["epochs"] == ckpt["epoch"] == 2
 
 
@@ -262,7 +264,7 @@ def test_a_corrupt_checkpoint_in_out_is_a_user_error(tmp_path, fake_data, capsys
 def test_ctrl_c_says_how_to_resume_without_a_traceback(tmp_path, fake_data, monkeypatch, capsys):
     out = tmp_path / "o"
     argv = ["train", "dcgan", "--epochs", "3", "--out", str(out), *TINY]
-    step = train.adversarial_step
+    step = train_images.adversarial_step
     calls = []
 
     def interrupted(*args, **kwargs):
@@ -271,11 +273,11 @@ def test_ctrl_c_says_how_to_resume_without_a_traceback(tmp_path, fake_data, monk
             raise KeyboardInterrupt
         return step(*args, **kwargs)
 
-    monkeypatch.setattr(train, "adversarial_step", interrupted)
+    monkeypatch.setattr(train_images, "adversarial_step", interrupted)
     code, _, err = run(argv, capsys)
     assert code == 130 and "Traceback" not in err
     assert f"{out / 'dcgan.pt'} holds the last finished epoch (1); run the same command" in err
-    monkeypatch.setattr(train, "adversarial_step", step)
+    monkeypatch.setattr(train_images, "adversarial_step", step)
     code, text, _ = run(argv, capsys)
     assert code == 0 and "epoch 1:" not in text and "epoch 3:" in text
 
@@ -286,7 +288,7 @@ def test_ctrl_c_before_the_first_epoch_says_nothing_was_saved(
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(train, "adversarial_step", interrupted)
+    monkeypatch.setattr(train_images, "adversarial_step", interrupted)
     code, _, err = run(["train", "dcgan", "--out", str(tmp_path / "o"), *TINY], capsys)
     assert code == 130 and "nothing was saved" in err and "Traceback" not in err
 
@@ -310,3 +312,25 @@ def test_help_describes_every_option_with_its_default(model, capsys):
         option = action.option_strings[0]
         shown = text.split(option, 1)[1].split(" --", 1)[0]
         assert "default" in shown, (option, shown)
+
+
+# ----------------------------------------------------------------------------- end to end
+
+
+def test_command_line_trains_resumes_and_exports(tmp_path, monkeypatch, capsys):
+    from ganlab import data
+
+    fake_data = types.SimpleNamespace(images=tiny_images(40))
+    monkeypatch.setattr(data, "fashion_mnist", lambda split: fake_data, raising=False)
+    argv = ["train", "dcgan", "--epochs", "1", "--batch-size", "16", "--width", "4",
+            "--latent-dim", "8", "--out", str(tmp_path / "run"), "--device", "cpu", "--no-progress"]  # fmt: skip
+    assert cli.main(argv) == 0
+    assert (tmp_path / "run" / "samples_epoch_001.png").is_file()
+    argv[3] = "2"  # same command, more epochs: resumes after epoch 1
+    assert cli.main([*argv, "--export", str(tmp_path / "G.pt")]) == 0
+    out = capsys.readouterr().out
+    assert "epoch 1:" in out and "epoch 2:" in out and out.count("epoch 1:") == 1
+    sha = out.rsplit("SHA-256 ", 1)[1].split()[0]
+    G = models.DCGANGenerator(8, 4)
+    meta = checkpoints.load_checkpoint(tmp_path / "G.pt", G, sha256=sha)
+    assert meta["epochs"] == 2 and meta["command"].startswith("python -m ganlab train dcgan")

@@ -1,11 +1,9 @@
-"""ganlab.train: Algorithm 1 (d_step, g_step, fit), History, divergence and checkpoints."""
+"""ganlab.train: Algorithm 1 (d_step, g_step, fit), History, device, seed and divergence."""
 
 from __future__ import annotations
 
 import copy
-import hashlib
 import math
-import os
 import random
 import re
 
@@ -15,7 +13,7 @@ import torch
 from conftest import BATCH, assert_params_equal, params
 from torch.testing import assert_close
 
-from ganlab import data, losses, models, train
+from ganlab import data, gradients, losses, models, train
 
 RING = data.ring()
 ADAM = {"lr": 1e-3, "betas": (0.5, 0.999)}  # fit's default optimiser settings
@@ -152,14 +150,6 @@ def test_g_step_descends_the_g_loss_and_leaves_D_alone(make_models):
         assert p.requires_grad  # D's flags are restored after the G step
 
 
-def test_grad_norm_is_the_global_l2_norm():
-    layer = torch.nn.Linear(2, 1)
-    assert train.grad_norm(layer) == 0.0  # no gradients yet
-    layer.weight.grad = torch.tensor([[3.0, 0.0]])
-    layer.bias.grad = torch.tensor([4.0])
-    assert_close(train.grad_norm(layer), 5.0)
-
-
 def test_sample_real_from_a_tensor_draws_rows_with_the_generator():
     table = torch.arange(20.0).reshape(10, 2)
     batch = train.sample_real(table, 6, torch.Generator().manual_seed(0), torch.device("cpu"))
@@ -188,13 +178,13 @@ def test_first_fit_step_is_algorithm_1_by_hand(make_models):
     loss_D = losses.d_loss_minimax(d_real, d_fake, real_label=0.9)
     opt_D.zero_grad()
     loss_D.backward()
-    grad_norm_D = train.grad_norm(D_ref)
+    grad_norm_D = gradients.grad_norm(D_ref)
     opt_D.step()
     z = torch.randn(BATCH, 2, generator=generator)
     loss_G = losses.g_loss_saturating(D_ref(G_ref(z)))
     opt_G.zero_grad()
     loss_G.backward()
-    grad_norm_G = train.grad_norm(G_ref)
+    grad_norm_G = gradients.grad_norm(G_ref)
     opt_G.step()
 
     expected = {
@@ -449,137 +439,3 @@ def test_nan_in_a_tensor_dataset_diverges_at_step_1(make_models):
     with pytest.raises(train.TrainingDiverged, match="step 1: loss_D") as info:
         train.fit(G, D, torch.full((100, 2), math.nan), steps=5, **QUIET)
     assert len(info.value.history) == 0
-
-
-# ----------------------------------------------------------------------------- checkpoints
-
-
-def record_call(tag: str) -> None:  # unpickling a tampered file would call this
-    UNPICKLED.append(tag)
-
-
-UNPICKLED: list[str] = []
-
-
-class Tampered:
-    def __reduce__(self):
-        return (record_call, ("ran code while loading",))
-
-
-@pytest.fixture
-def checkpoint(tmp_path, make_models):
-    """A checkpoint of a small G and D with some meta; returns (path, sha, G, D, meta)."""
-    G, D = make_models(seed=0)
-    meta = {"step": 10, "loss": "nonsaturating", "lrs": [1e-3, 2e-3], "toy": {"name": "ring8"}}
-    path = tmp_path / "ck" / "gan.pt"
-    sha = train.save_checkpoint(path, G, D, **meta)
-    return path, sha, G, D, meta
-
-
-def test_checkpoint_round_trip_restores_parameters_and_meta(checkpoint, make_models):
-    path, sha, G, D, meta = checkpoint
-    G2, D2 = make_models(seed=1)
-    assert not torch.equal(next(G2.parameters()), next(G.parameters()))
-    assert train.load_checkpoint(path, G2, D2) == meta
-    assert_params_equal(G2, params(G))
-    assert_params_equal(D2, params(D))
-
-
-def test_checkpoint_sha256_is_the_file_digest(checkpoint):
-    path, sha, *_ = checkpoint
-    assert sha == train.sha256_file(path) == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert os.listdir(path.parent) == ["gan.pt"]  # the temporary file was renamed away
-
-
-def test_load_with_the_right_sha_passes(checkpoint, make_models):
-    path, sha, G, _, meta = checkpoint
-    G2, _ = make_models(seed=1)
-    assert train.load_checkpoint(path, G2, sha256=sha) == meta
-    assert train.load_checkpoint(path, G2, sha256=sha.upper()) == meta
-    assert_params_equal(G2, params(G))
-
-
-def test_load_with_a_wrong_sha_raises_before_unpickling(checkpoint, make_models, monkeypatch):
-    path, *_ = checkpoint
-    G2, _ = make_models(seed=1)
-    before = params(G2)
-
-    def no_load(*args, **kwargs):
-        raise AssertionError("torch.load was called although the digest did not match")
-
-    monkeypatch.setattr(torch, "load", no_load)
-    with pytest.raises(train.CheckpointError, match="expected " + "0" * 64):
-        train.load_checkpoint(path, G2, sha256="0" * 64)
-    assert_params_equal(G2, before)
-
-
-@pytest.mark.parametrize("damage", ["truncate", "garbage"])
-def test_corrupt_checkpoint_raises_checkpoint_error(checkpoint, make_models, damage):
-    path, *_ = checkpoint
-    raw = path.read_bytes()
-    path.write_bytes(raw[: len(raw) // 2] if damage == "truncate" else b"not a checkpoint" * 64)
-    G2, _ = make_models(seed=1)
-    with pytest.raises(train.CheckpointError, match="could not be read"):
-        train.load_checkpoint(path, G2)
-
-
-def test_missing_checkpoint_raises_checkpoint_error(tmp_path, make_models):
-    G, _ = make_models()
-    with pytest.raises(train.CheckpointError, match="no checkpoint at"):
-        train.load_checkpoint(tmp_path / "nope.pt", G)
-
-
-def test_pickled_objects_are_rejected_without_running_them(tmp_path, make_models):
-    """weights_only=True: a file holding an arbitrary object is refused and its code never runs."""
-    G, _ = make_models()
-    path = tmp_path / "tampered.pt"
-    torch.save({"G": G.state_dict(), "D": None, "meta": Tampered()}, path)
-    with pytest.raises(train.CheckpointError, match="could not be read"):
-        train.load_checkpoint(path, G)
-    assert UNPICKLED == []
-    # meta that is not plain data, which the loader would refuse, is refused when saving
-    plain_path = tmp_path / "custom.pt"
-    with pytest.raises(TypeError, match="checkpoint meta note is a test_train.CountingSampler"):
-        train.save_checkpoint(plain_path, G, note=CountingSampler(RING))
-    assert not plain_path.exists()
-
-
-def test_a_file_that_is_not_a_ganlab_checkpoint_is_rejected(tmp_path, make_models):
-    G, _ = make_models()
-    for i, payload in enumerate([[1, 2, 3], {"D": None}]):
-        path = tmp_path / f"other{i}.pt"
-        torch.save(payload, path)
-        with pytest.raises(train.CheckpointError, match="does not hold a ganlab state dict"):
-            train.load_checkpoint(path, G)
-
-
-def test_loading_D_from_a_checkpoint_without_D_raises(tmp_path, make_models):
-    G, D = make_models(seed=0)
-    path = tmp_path / "g_only.pt"
-    train.save_checkpoint(path, G)
-    G2, D2 = make_models(seed=1)
-    D_before = params(D2)
-    with pytest.raises(train.CheckpointError, match="holds no discriminator"):
-        train.load_checkpoint(path, G2, D2)
-    assert_params_equal(D2, D_before)
-    assert train.load_checkpoint(path, G2) == {}  # G alone loads fine
-
-
-def test_a_failed_load_leaves_G_unchanged(tmp_path, make_models):
-    G, _ = make_models(seed=0)
-    path = tmp_path / "g_only.pt"
-    train.save_checkpoint(path, G)
-    G2, D2 = make_models(seed=1)
-    G_before = params(G2)
-    with pytest.raises(train.CheckpointError):
-        train.load_checkpoint(path, G2, D2)
-    assert_params_equal(G2, G_before)
-
-
-@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
-def test_checkpoint_file_mode_follows_the_umask_like_torch_save(tmp_path, make_models):
-    G, _ = make_models()
-    train.save_checkpoint(tmp_path / "a.pt", G)
-    torch.save({"G": G.state_dict()}, tmp_path / "b.pt")
-    mode = os.stat(tmp_path / "a.pt").st_mode & 0o777
-    assert mode == os.stat(tmp_path / "b.pt").st_mode & 0o777

@@ -13,6 +13,9 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from ganlab import plot
+from ganlab._checks import positive_float
+
 
 class _Figure(Figure):
     """A Figure that shows itself as a PNG in IPython even before pyplot set up a backend."""
@@ -80,8 +83,6 @@ def images_to_jshtml(images: Any, titles: list[str], fps: float, dpi: float = 72
     HTML: the static fallback of the image widgets (latent walk, Turing test)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    from ganlab import plot
-
     if len(images) != len(titles):
         raise ValueError(f"one title per image: got {len(images)} images and {len(titles)} titles")
     pictures = []
@@ -105,8 +106,6 @@ def frames_to_jshtml(
     the first one's shape (a smaller one would show cropped, a larger one rescaled).
     """
     from matplotlib import rc_context
-
-    from ganlab._checks import positive_float
 
     positive_float("fps", fps)
     positive_float("dpi", dpi)

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from ganlab import latent, plot
+from ganlab._checks import positive_float, positive_int
 from ganlab.models import evaluating
 from ganlab.widgets._app import App
 from ganlab.widgets._common import _Figure, images_to_jshtml
@@ -168,8 +169,6 @@ def latent_walk_animation(
 ) -> str:
     """Static fallback of the explorer: a closed slerp tour through the latents of ``seeds``,
     each frame G(z) beside the norm |z|, as playable ``to_jshtml`` HTML."""
-    from ganlab._checks import positive_float, positive_int
-
     if len(seeds) < 2:
         raise ValueError(f"a walk needs at least 2 seeds, got {seeds!r}")
     positive_int("frames_per_leg", frames_per_leg)

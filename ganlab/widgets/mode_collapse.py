@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from ganlab import experiments, metrics, plot, train
+from ganlab._checks import positive_float, positive_int
 from ganlab.data import TOYS, GaussianMixture, toy
 from ganlab.widgets._app import App
 from ganlab.widgets._common import _Figure, frames_to_jshtml
@@ -123,8 +124,6 @@ def mode_collapse_animation(
     """Static fallback of the lab: each remedy trained side by side, one frame every
     steps / (frames - 1) steps, samples and per-mode histogram. Returns ``to_jshtml`` HTML."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    from ganlab._checks import positive_float, positive_int
 
     if isinstance(frames, bool) or not isinstance(frames, int) or not 2 <= frames <= 60:
         raise ValueError(f"frames must be an integer in [2, 60], got {frames!r}")

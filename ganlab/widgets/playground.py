@@ -132,7 +132,7 @@ def _parameters(opt: torch.optim.Optimizer) -> list[torch.Tensor]:
 
 
 def _global_norm(grads: tuple[torch.Tensor, ...]) -> torch.Tensor:
-    """sqrt(sum_p ||grad p||^2), as ``train.grad_norm``, as a 0-d tensor (no read-back)."""
+    """sqrt(sum_p ||grad p||^2), as ``gradients.grad_norm``, as a 0-d tensor (no read-back)."""
     return torch.linalg.vector_norm(torch.cat([g.reshape(-1) for g in grads]))
 
 
