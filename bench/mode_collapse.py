@@ -426,7 +426,7 @@ def write_markdown(path: Path, result: dict[str, Any]) -> None:
         f"Written by `bench/mode_collapse.py` (command: `{result['command']}`), "
         f"{result['finished']}. "
         + (
-            f"**Cut short**: {result['partial']}; {result['cpu_s'] / 60:.1f} min of CPU time "
+            f"**Not one run**: {result['partial']}; {result['cpu_s'] / 60:.1f} min of CPU time "
             if "partial" in result
             else f"Wall time {result['wall_s'] / 60:.1f} min "
         )
@@ -712,7 +712,7 @@ def main() -> None:
         args.seeds = len(done[0]["runs"])
         result = assemble(done, args, methods, datasets, math.nan, "unknown")
         result["partial"] = (
-            "written by --from-partial from the tasks finished when it was cut short"
+            "written by --from-partial from the tasks finished when a run was cut short"
         )
         write_results(out, result)
         return
