@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from ganlab import plane
 from ganlab._checks import positive_int
 from ganlab.batched import StackedMLP, fit_many, stack_players
 from ganlab.data import GaussianMixture, mixture_1d
@@ -318,7 +319,6 @@ def frozen_d_run(
     gives a few point masses instead of one.
     """
     from ganlab.losses import g_loss_nonsaturating
-    from ganlab.plot import _plane_grid, _plane_limit
 
     positive_int("g_steps", g_steps)
     positive_int("every", every)
@@ -327,9 +327,9 @@ def frozen_d_run(
         fit(G, D, dist, pre_steps, batch_size=batch_size, seed=seed, progress=False)
     for p in D.parameters():
         p.requires_grad_(False)
-    plane = _plane_grid(_plane_limit(dist), 181)
+    grid = plane.plane_grid(plane.plane_limit(dist), 181)
     with torch.no_grad():
-        argmax = plane[D(plane).reshape(-1).argmax()]
+        argmax = grid[D(grid).reshape(-1).argmax()]
     run = FrozenRun(D, argmax)
     z_eval = torch.randn(n_eval, G.latent_dim, generator=torch.Generator().manual_seed(10_000))
 

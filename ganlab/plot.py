@@ -11,9 +11,9 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import NullLocator
 from torch import nn
 
-from ganlab import theory
+from ganlab import plane, theory
 from ganlab.data import GaussianMixture
-from ganlab.losses import GLoss, g_loss_logit_gradient, get_losses
+from ganlab.losses import GLoss, g_loss_logit_gradient
 from ganlab.train import History
 
 REAL_COLOR = "tab:green"
@@ -201,31 +201,6 @@ class Live1D(_LiveFigure):
 # ------------------------------------------------------------ the 2-D playground's layers
 
 
-def _plane_limit(dist: GaussianMixture) -> float:
-    """Half-width of the square that shows ``dist``: the extent of ``samples_2d``'s default."""
-    return float(dist.centers.abs().max() + 6 * dist.stds.max()) * 1.15
-
-
-def _plane_grid(limit: float, resolution: int) -> torch.Tensor:
-    """Pixel centres of a resolution x resolution grid over [-limit, limit]^2, (R*R, 2).
-
-    Row-major from the bottom-left, so ``values.reshape(R, R)`` is an image for
-    ``imshow(..., origin="lower", extent=(-limit, limit, -limit, limit))``.
-    """
-    half_pixel = limit / resolution
-    axis = torch.linspace(-limit + half_pixel, limit - half_pixel, resolution)
-    y, x = torch.meshgrid(axis, axis, indexing="ij")
-    return torch.stack([x.reshape(-1), y.reshape(-1)], dim=1)
-
-
-@torch.no_grad()
-def _decision_grid(D: nn.Module, limit: float, resolution: int) -> torch.Tensor:
-    """D(x) = sigmoid(D's score) on ``_plane_grid(limit, resolution)``, shape (R, R), on the CPU."""
-    device = next(D.parameters()).device
-    points = _plane_grid(limit, resolution).to(device)
-    return torch.sigmoid(D(points)).reshape(resolution, resolution).cpu()
-
-
 def decision_heatmap(
     D: nn.Module,
     ax: Axes | None = None,
@@ -240,7 +215,7 @@ def decision_heatmap(
     white at 1/2: the colours of ``samples_2d``. The grid has resolution x resolution pixels.
     """
     ax = _axes(ax)
-    values = _decision_grid(D, limit, resolution).numpy()  # (R, R)
+    values = plane.decision_grid(D, limit, resolution).numpy()  # (R, R)
     image = ax.imshow(
         values,
         origin="lower",
@@ -251,7 +226,7 @@ def decision_heatmap(
         interpolation="bilinear",
     )
     if contour and values.min() < 0.5 < values.max():
-        axis = _plane_grid(limit, resolution)[:resolution, 0].numpy()
+        axis = plane.plane_grid(limit, resolution)[:resolution, 0].numpy()
         ax.contour(axis, axis, values, levels=[0.5], colors="black", linewidths=0.8)
     if colorbar:
         ax.figure.colorbar(image, ax=ax, label="D(x)", fraction=0.046, pad=0.04)
@@ -259,32 +234,6 @@ def decision_heatmap(
     ax.set_ylim(-limit, limit)
     ax.set_aspect("equal")
     return ax
-
-
-def _generator_directions(
-    G: nn.Module, D: nn.Module, z: torch.Tensor, g_loss: GLoss | str
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """x = G(z) and -grad_x g_loss(D(x)) for each sample: where G's update pushes it, (B, 2) each.
-
-    The gradient is taken with respect to the samples only, so no parameter's ``.grad``
-    changes. ``g_loss`` is a G loss function or a key of ``ganlab.losses.GAN_LOSSES``.
-    """
-    if isinstance(g_loss, str):
-        g_loss = get_losses(g_loss)[1]
-    with torch.no_grad():
-        x_fake = G(z)
-    x_fake.requires_grad_(True)
-    with torch.enable_grad():
-        (grad,) = torch.autograd.grad(g_loss(D(x_fake)), x_fake)
-    return x_fake.detach(), -grad
-
-
-def _arrow_vectors(direction: torch.Tensor, length: float) -> torch.Tensor:
-    """Scale the rows of ``direction`` so that the longest has ``length``: relative sizes stay."""
-    longest = direction.norm(dim=1).max()
-    if not torch.isfinite(longest) or longest <= 0:
-        return torch.zeros_like(direction)
-    return direction * (length / longest)
 
 
 def generator_arrows(
@@ -303,11 +252,11 @@ def generator_arrows(
     Shapes: z (B, latent_dim); one arrow per row.
     """
     ax = _axes(ax)
-    x_fake, direction = _generator_directions(G, D, z, g_loss)
+    x_fake, direction = plane.generator_directions(G, D, z, g_loss)
     if length is None:
         low, high = ax.get_xlim()
         length = 0.08 * (high - low)
-    uv = _arrow_vectors(direction, length).cpu()
+    uv = plane.arrow_vectors(direction, length).cpu()
     xy = x_fake.cpu()
     ax.quiver(
         xy[:, 0],

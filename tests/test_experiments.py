@@ -263,10 +263,10 @@ def test_frozen_d_run_leaves_D_alone_and_G_climbs_D():
     frozen = [p.clone() for p in run.D.parameters()]
     assert run.argmax.shape == (2,)
     # x* is D's highest point on the plane grid: no grid point scores higher
-    from ganlab.plot import _plane_grid, _plane_limit
+    from ganlab.plane import plane_grid, plane_limit
 
     with torch.no_grad():
-        scores = run.D(_plane_grid(_plane_limit(ring), 181)).reshape(-1)
+        scores = run.D(plane_grid(plane_limit(ring), 181)).reshape(-1)
         assert float(run.D(run.argmax[None]).reshape(())) == pytest.approx(float(scores.max()))
     assert run.mean_d[-1] > run.mean_d[0]  # G climbs the frozen D
     assert all(0 <= v <= 1 for v in run.near_argmax)

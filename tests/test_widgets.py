@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from torch import nn
 from torch.testing import assert_close
 
-from ganlab import data, losses, metrics, models, plot, train, widgets
+from ganlab import data, losses, metrics, models, plane, plot, train, widgets
 
 # Small everything: a full update costs a few ms, a picture a few tens of ms.
 SMALL = {
@@ -416,7 +416,7 @@ def test_the_png_holds_exactly_the_figure_pixels():
 
 def test_half_contour_is_where_the_heatmap_crosses_one_half():
     """D(x) = sigmoid(2 x) on the grid: the D = 1/2 contour is the line x = 0."""
-    points = plot._plane_grid(2.0, 16)
+    points = plane.plane_grid(2.0, 16)
     heat = torch.sigmoid(2 * points[:, 0]).reshape(16, 16).numpy()
     (line,) = widgets.playground._half_contour(heat, limit=2.0)
     assert_close(line[:, 0], np.zeros(len(line)), atol=1e-6, rtol=0)
@@ -438,7 +438,7 @@ def test_optimal_discriminator_grid_is_p_data_over_the_sum():
     dist = data.two_gaussians()
     x_fake = dist.sample(300, seed=0) + torch.tensor([0.0, 1.0])
     d_star = widgets._optimal_discriminator_grid(dist, x_fake, limit=4.0, resolution=8)
-    points = plot._plane_grid(4.0, 8).to(torch.float64)
+    points = plane.plane_grid(4.0, 8).to(torch.float64)
     from ganlab import theory
 
     p_g = theory.gaussian_kde(x_fake.to(torch.float64), points)
@@ -597,7 +597,7 @@ def test_decision_heatmap_shows_sigmoid_of_the_score_with_its_half_contour():
     ax = axes()
     assert plot.decision_heatmap(Linear((1.0, 0.0)), ax=ax, limit=2.0, resolution=8) is ax
     image = ax.get_images()[0].get_array()
-    axis = plot._plane_grid(2.0, 8)[:8, 0]
+    axis = plane.plane_grid(2.0, 8)[:8, 0]
     assert_close(torch.as_tensor(image[0]), torch.sigmoid(axis).double(), check_dtype=False)
     assert len(ax.collections) == 1  # the D(x) = 1/2 contour, here the line x = 0
 
@@ -607,7 +607,7 @@ def test_generator_arrows_point_along_minus_the_g_loss_gradient():
     G = models.MLPGenerator(width=8, depth=1)
     D = Linear((3.0, 4.0))
     z = torch.randn(5, 2, generator=torch.Generator().manual_seed(0))
-    x_fake, direction = plot._generator_directions(G, D, z, "nonsaturating")
+    x_fake, direction = plane.generator_directions(G, D, z, "nonsaturating")
     with torch.no_grad():
         expected = (1 - torch.sigmoid(G(z) @ D.w))[:, None] * D.w / 5
     assert_close(direction, expected)

@@ -33,7 +33,7 @@ import torch
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
-from ganlab import cpu, losses, metrics, models, plot, theory, train
+from ganlab import cpu, losses, metrics, models, plane, plot, theory, train
 from ganlab._checks import positive_float, positive_int
 from ganlab.data import TOYS, GaussianMixture
 from ganlab.widgets._common import (
@@ -95,7 +95,7 @@ def _optimal_discriminator_grid(
     the samples have collapsed onto one point. float64: the toys' modes are narrow, and
     p_data would underflow to 0 within a pixel or two in float32.
     """
-    points = plot._plane_grid(limit, resolution).to(torch.float64)
+    points = plane.plane_grid(limit, resolution).to(torch.float64)
     samples = x_fake.detach().cpu().to(torch.float64)
     try:
         p_g = theory.gaussian_kde(samples, points)
@@ -153,7 +153,7 @@ def _half_contour(heat: np.ndarray, limit: float) -> list[np.ndarray]:
     if not heat.min() < 0.5 < heat.max():
         return []
     resolution = heat.shape[0]
-    axis = plot._plane_grid(limit, resolution)[:resolution, 0].numpy()
+    axis = plane.plane_grid(limit, resolution)[:resolution, 0].numpy()
     generator = contourpy.contour_generator(axis, axis, heat, line_type=contourpy.LineType.Separate)
     return list(generator.lines(0.5))
 
@@ -504,7 +504,7 @@ class Playground:
     @property
     def limit(self) -> float:
         """Half-width of the square the picture shows."""
-        return plot._plane_limit(self.dist)
+        return plane.plane_limit(self.dist)
 
     def _snapshot(self) -> _Frame:
         """The numbers of one picture, computed from the current G, D and History."""
@@ -515,13 +515,13 @@ class Playground:
             if self.show_optimum:
                 heat = _optimal_discriminator_grid(self.dist, x_fake, self.limit, self.resolution)
             else:
-                heat = plot._decision_grid(self.D, self.limit, self.resolution)
+                heat = plane.decision_grid(self.D, self.limit, self.resolution)
             arrows = None
             if self.show_arrows:
-                xy, direction = plot._generator_directions(
+                xy, direction = plane.generator_directions(
                     self.G, self.D, z[: self.n_arrows], self.g_loss
                 )
-                uv = plot._arrow_vectors(direction, 0.12 * self.limit)
+                uv = plane.arrow_vectors(direction, 0.12 * self.limit)
                 arrows = (xy.cpu().numpy(), uv.cpu().numpy())
             cov = metrics.mode_coverage(x_fake, self.dist)
         return _Frame(
