@@ -178,7 +178,8 @@ def build(method: str, width: int) -> tuple[torch.nn.Module, torch.nn.Module, di
         fit_kw["penalty"] = gl.losses.wgan_gp(10.0)
     if method == "gan-slow-d":
         fit_kw["lr_D"] = gl.experiments.REMEDIES["unrolled 5"].fit_kwargs["lr_D"]
-    if method == "gan-wgan-opt":  # WGAN-GP's optimiser and critic steps, the minimax loss
+    # WGAN-GP's optimiser and critic steps, the vanilla (non-saturating) loss
+    if method == "gan-wgan-opt":
         wgan = gl.experiments.REMEDIES["WGAN-GP"].fit_kwargs
         fit_kw.update({k: wgan[k] for k in ("lr_D", "lr_G", "betas", "d_steps")})
     return G, D, fit_kw
@@ -189,7 +190,7 @@ def describe(method: str) -> str:
     if method == "gan-slow-d":
         return "D's Adam lr 1e-4"
     if method == "gan-wgan-opt":
-        return "Adam(1e-4, betas (0.5, 0.9)) for G and D, 5 D steps per G step, minimax loss"
+        return "Adam(1e-4, betas (0.5, 0.9)) for G and D, 5 D steps per G step, the non-saturating loss of the vanilla GAN"
     if method == "wgan-gp-lam10":
         return "as WGAN-GP, lambda 10"
     remedy = gl.experiments.REMEDIES[REMEDY_OF[method]]
@@ -576,7 +577,7 @@ NOTES = [
     "architecture and training set-up far more than on the loss.",
     "- **WGAN-GP.** We use the WGAN-GP authors' own toy setting, lambda 0.1 with Adam(1e-4, "
     "betas (0.5, 0.9)), 5 critic steps (`--methods wgan-gp-lam10` runs the paper's lambda 10). "
-    "Its control is the minimax GAN with the same optimiser and 5 D steps. GDPP does not "
+    "Its control is the vanilla (non-saturating) GAN with the same optimiser and 5 D steps. GDPP does not "
     "state its lambda.",
     "- **Unrolling.** As Metz et al., the look-ahead replays D's own Adam update (from its "
     "current moment estimates) 5 times, differentiably, and D learns 10x slower than G (lr "
