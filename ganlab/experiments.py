@@ -259,15 +259,12 @@ def remedy_runs(
     """
     positive_int("every", every)
     seeds = list(seeds)
-    if remedy not in REMEDIES:
-        raise ValueError(f"unknown remedy {remedy!r}; expected one of {list(REMEDIES)}")
-    build = REMEDIES[remedy].build_D
-    G, D, penalty_generators = stack_players(
-        lambda: (MLPGenerator(latent_dim=2, out_dim=dist.dim, width=width), build(dist.dim, width)),
-        seeds,
-    )
-    kwargs = dict(REMEDIES[remedy].fit_kwargs)
+    kwargs = build_players(dist, remedy, width, seeds[0])[2]  # checks ``remedy`` first
     kwargs.update(overrides)
+    each_seed = iter(seeds)  # stack_players builds the runs in the order of ``seeds``
+    G, D, penalty_generators = stack_players(
+        lambda: build_players(dist, remedy, width, next(each_seed))[:2], seeds
+    )
     runs = [RemedyRun(remedy, G.unstack(s), D.unstack(s)) for s in range(len(seeds))]
 
     def measure(step: int, histories: object, G: StackedMLP, D: StackedMLP) -> None:

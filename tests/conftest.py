@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from ganlab import models, train
+from ganlab import data, models, train
 
 # The MLPs here are tiny: intra-op threads only add overhead, and on a shared 2-core
 # machine they oversubscribe the CPU (20 training steps went from 0.4 s to 8-15 s).
@@ -92,3 +92,15 @@ def batch(n: int, dim: int, seed: int) -> torch.Tensor:
 def noise(n: int, seed: int, dim: int = 2) -> torch.Tensor:
     """n seeded standard-normal latent vectors z of size dim (float32)."""
     return torch.randn(n, dim, generator=torch.Generator().manual_seed(seed))
+
+
+class NaNAfter:
+    """A sampler whose batches become NaN from its ``start``-th call on (1-based)."""
+
+    def __init__(self, dist: data.GaussianMixture, start: int) -> None:
+        self.dist, self.start, self.calls = dist, start, 0
+
+    def sample(self, n: int, seed: torch.Generator | int | None = None) -> torch.Tensor:
+        self.calls += 1
+        x = self.dist.sample(n, seed=seed)
+        return x * math.nan if self.calls >= self.start else x

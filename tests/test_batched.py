@@ -6,7 +6,7 @@ import math
 
 import pytest
 import torch
-from conftest import BATCH, WIDTH
+from conftest import BATCH, WIDTH, NaNAfter
 from torch.testing import assert_close
 
 from ganlab import batched, data, experiments, losses, models, train
@@ -149,18 +149,6 @@ def test_continuing_is_training_longer():
     batched.fit_many(G2, D2, RING, 4, histories=histories, **kw)
     assert histories[1].step == [1, 2, 3, 4, 5, 6]
     assert_same_weights(G.unstack(1), G2.unstack(1), **TRAINED)
-
-
-class NaNAfter:
-    """A toy whose batches become NaN from its ``start``-th call on."""
-
-    def __init__(self, dist: data.GaussianMixture, start: int) -> None:
-        self.dist, self.start, self.calls = dist, start, 0
-
-    def sample(self, n: int, seed: torch.Generator | int | None = None) -> torch.Tensor:
-        self.calls += 1
-        x = self.dist.sample(n, seed=seed)
-        return x * math.nan if self.calls >= self.start else x
 
 
 def test_a_diverging_run_is_recorded_and_leaves_the_others_alone():

@@ -10,7 +10,7 @@ import re
 import numpy as np
 import pytest
 import torch
-from conftest import BATCH, assert_params_equal, params
+from conftest import BATCH, NaNAfter, assert_params_equal, params
 from torch.testing import assert_close
 
 from ganlab import data, gradients, losses, models, train
@@ -31,18 +31,6 @@ class CountingSampler:
         x = self.dist.sample(n, seed=seed)
         self.batches.append(x)
         return x
-
-
-class NaNAfter:
-    """A sampler whose batches become NaN from its ``start``-th call on (1-based)."""
-
-    def __init__(self, dist: data.GaussianMixture, start: int) -> None:
-        self.dist, self.start, self.calls = dist, start, 0
-
-    def sample(self, n: int, seed: torch.Generator | int | None = None) -> torch.Tensor:
-        self.calls += 1
-        x = self.dist.sample(n, seed=seed)
-        return x * math.nan if self.calls >= self.start else x
 
 
 # ----------------------------------------------------------------------------- device, seed
