@@ -33,7 +33,8 @@ BUDGET_S = {  # from each chapter's issue; chapters without one get the default
     "03_mode_collapse": 150,
     "04_dcgan": 180,
     "05_evaluation": 150,
-    "06_beyond": 150,
+    "06_wasserstein": 150,
+    "07_conditional": 150,
 }
 DEFAULT_BUDGET_S = 150
 BOOK_BUDGET_S = 15 * 60

@@ -440,7 +440,7 @@ def load_pretrained(
     Names: "dcgan_fashion_mnist" (chapter 4's generator), "dcgan_fashion_mnist_epoch1" (the
     same run after its first epoch, chapter 5), "classifier_fashion_mnist" (the small
     CNN that names the class of an image, chapters 4 and 5), "cdcgan_fashion_mnist_projection"
-    and "cdcgan_fashion_mnist_classes" (chapter 6's class-conditional generators, trained
+    and "cdcgan_fashion_mnist_classes" (chapter 7's class-conditional generators, trained
     against a projection and a (C + 1)-way discriminator).
     """
     registry = _pretrained()

@@ -107,8 +107,8 @@ def _parser() -> _Parser:
         description="Train a DCGAN (chapter 4); run the same command again to resume.",
     )  # fmt: skip
     cdcgan = models.add_parser(
-        "cdcgan", help="class-conditional DCGAN (chapter 6): G(z, y) and a conditional D",
-        description="Train a class-conditional DCGAN (chapter 6); run the same command again "
+        "cdcgan", help="class-conditional DCGAN (chapter 7): G(z, y) and a conditional D",
+        description="Train a class-conditional DCGAN (chapter 7); run the same command again "
         "to resume.", **style,
     )  # fmt: skip
     cdcgan.add_argument("--discriminator", choices=["projection", "classes"],

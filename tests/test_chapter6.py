@@ -1,4 +1,4 @@
-"""Chapter 6's new code: widgets.ClassPicker and class_picker_animation, the "beyond" section of
+"""Chapters 6 and 7's code: widgets.ClassPicker and class_picker_animation, the "beyond" section of
 ganlab.experiments (critic_run, square_ring, cycle_run, two_answer_pairs, paired_run,
 missing_corner, trained_critics_1d), ``python -m ganlab train cdcgan`` and the shipped
 class-conditional generators."""

@@ -31,7 +31,7 @@ TOURS = (
     Tour("ModeCollapseLab", "03_mode_collapse", advance="train", control="remedy"),
     Tour("LatentExplorer", "04_dcgan", advance=None, control="seed z0"),
     Tour("TuringTest", "05_evaluation", advance="real", control="start again"),
-    Tour("ClassPicker", "06_beyond", advance=None, control="class y"),
+    Tour("ClassPicker", "07_conditional", advance=None, control="class y"),
 )
 
 ERROR_MARK = "color:#b00"  # how a widget's status line shows an error raised in a callback
