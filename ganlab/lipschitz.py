@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganlab._checks import as_generator, positive_int
+from ganlab._checks import as_generator, finite_tensor, positive_int
 from ganlab.losses import _input_gradients
 from ganlab.models import MLPDiscriminator, MLPGenerator, evaluating
 
@@ -39,6 +39,7 @@ def power_iteration(
     """
     if not isinstance(W, torch.Tensor) or not W.is_floating_point() or W.dim() < 2:
         raise TypeError(f"W must be a floating-point tensor of shape (out, in), got {W!r}")
+    finite_tensor("W", W)
     positive_int("iters", iters)
     W_mat = W.reshape(W.shape[0], -1)  # (out, in)
     if u is None:
@@ -46,6 +47,8 @@ def power_iteration(
     elif not isinstance(u, torch.Tensor) or tuple(u.shape) != (W.shape[0],):
         shape = tuple(u.shape) if isinstance(u, torch.Tensor) else type(u).__name__
         raise ValueError(f"u must have shape ({W.shape[0]},), one entry per row of W, got {shape}")
+    elif not (finite_tensor("u", u).norm() > 0):
+        raise ValueError("u must be a nonzero vector: power iteration would stay at 0")
     with torch.no_grad():
         u = F.normalize(u.to(W), dim=0)
         for _ in range(iters):

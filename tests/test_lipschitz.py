@@ -101,6 +101,10 @@ def test_power_iteration_checks_its_arguments():
         lipschitz.power_iteration(torch.randn(3, 2), iters=0)
     with pytest.raises(ValueError, match=r"u must have shape \(3,\).*got \(2,\)"):
         lipschitz.power_iteration(torch.randn(3, 2), u=torch.randn(2))
+    with pytest.raises(ValueError, match="u must be a nonzero vector"):
+        lipschitz.power_iteration(torch.randn(3, 2), u=torch.zeros(3))
+    with pytest.raises(ValueError, match="W contains NaN"):
+        lipschitz.power_iteration(torch.tensor([[1.0, float("nan")]]))
 
 
 # ----------------------------------------------------------------------------- the two bounds
