@@ -5,7 +5,8 @@ and D), ``losses`` (pure functions of D's raw scores), ``train`` (Algorithm 1 of
 et al. 2014), ``unrolled`` (the unrolled-GAN G step), ``train_images`` (the DCGAN loop),
 ``checkpoints`` (SHA-256-checked state dicts, shipped weights), ``gradients`` (the gradient
 norm a step reports), ``batched`` (many small GANs at once), ``metrics`` (mode coverage, W1,
-image scores), ``theory`` (closed forms: D*, C(G), JSD, the Dirac-GAN), ``latent`` (lerp,
+image scores), ``theory`` (closed forms: D*, C(G), JSD, the Dirac-GAN), ``lipschitz`` (a network's
+Lipschitz constant: power iteration, spectral norms, the product bound), ``latent`` (lerp,
 slerp, vector arithmetic), ``experiments`` (controlled runs shared by chapters and widgets),
 ``plane`` (the 2-D plane's geometry), ``plot`` (shared figures) and ``widgets`` (playground,
 saturation explorer, Dirac-GAN): these two load on first use, so ``import ganlab`` imports neither
@@ -31,6 +32,7 @@ from ganlab import (
     experiments,
     gradients,
     latent,
+    lipschitz,
     losses,
     metrics,
     models,
@@ -62,6 +64,7 @@ __all__ = [
     "experiments",
     "gradients",
     "latent",
+    "lipschitz",
     "losses",
     "metrics",
     "models",

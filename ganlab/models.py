@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 import torch
 from torch import nn
+from torch.nn.utils import parametrizations
 
 from ganlab._checks import as_generator, batch_of_vectors, class_labels, positive_int
 from ganlab.losses import d_loss_classes, d_loss_minimax, g_loss_classes, g_loss_nonsaturating
@@ -106,7 +107,13 @@ class MLPGenerator(LatentGenerator):
 
 
 class MLPDiscriminator(nn.Module):
-    """D: x (B, in_dim) -> raw score (B,); sigmoid(score) is the probability that x is real."""
+    """D: x (B, in_dim) -> raw score (B,); sigmoid(score) is the probability that x is real.
+
+    ``spectral_norm=True`` trains each Linear's weight as W / sigma(W) (Miyato et al. 2018):
+    sigma is estimated by one power iteration per forward pass in training mode, with u carried
+    over (``torch.nn.utils.parametrizations.spectral_norm``; ``ganlab.lipschitz`` measures it).
+    The state dict then holds ``weight.original``, ``_u`` and ``_v`` instead of ``weight``.
+    """
 
     def __init__(
         self,
@@ -114,10 +121,17 @@ class MLPDiscriminator(nn.Module):
         width: int = 64,
         depth: int = 3,
         activation: str = "relu",
+        spectral_norm: bool = False,
     ) -> None:
         super().__init__()
         self.in_dim = positive_int("in_dim", in_dim)
         self.net = mlp(in_dim, 1, width, depth, activation)
+        if not isinstance(spectral_norm, bool):
+            raise TypeError(f"spectral_norm must be True or False, got {spectral_norm!r}")
+        if spectral_norm:
+            for layer in self.net:
+                if isinstance(layer, nn.Linear):
+                    parametrizations.spectral_norm(layer)  # in place; 1 power iteration/forward
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         batch_of_vectors("x (the discriminator's input)", x, self.in_dim)

@@ -147,3 +147,46 @@ def test_bad_generator_sizes_raise_naming_them(kwargs, name):
 def test_sample_latent_bad_n_raises():
     with pytest.raises(ValueError, match="got 0"):
         models.MLPGenerator(width=8, depth=1).sample_latent(0)
+
+
+# ----------------------------------------------------------------------------- spectral norm
+
+
+def test_discriminator_state_dict_keys_are_unchanged_without_spectral_norm():
+    """Shipped and saved weights must still load: the default D's keys are net.i.weight/bias."""
+    keys = [f"net.{i}.{p}" for i in (0, 2, 4, 6) for p in ("weight", "bias")]
+    assert list(models.MLPDiscriminator().state_dict()) == keys
+    assert list(models.MLPDiscriminator(spectral_norm=False).state_dict()) == keys
+
+
+def test_spectral_norm_discriminator_trains_the_same_parameters_and_round_trips():
+    D = models.MLPDiscriminator(in_dim=3, width=8, depth=2, spectral_norm=True)
+    assert sum(p.numel() for p in D.parameters()) == n_params(3, 1, 8, 2)
+    assert "net.0.parametrizations.weight.original" in D.state_dict()
+    D2 = models.MLPDiscriminator(in_dim=3, width=8, depth=2, spectral_norm=True)
+    D2.load_state_dict(D.state_dict())
+    x = torch.randn(5, 3)
+    assert_close(D2.eval()(x), D.eval()(x))
+
+
+def test_spectral_norm_takes_a_power_iteration_step_per_forward_in_training_mode_only():
+    torch.manual_seed(0)
+    D = models.MLPDiscriminator(width=8, depth=1, spectral_norm=True)
+    sn = D.net[0].parametrizations.weight[0]
+    x = torch.randn(4, 2)
+    u = sn._u.clone()
+    D.eval()
+    y = D(x)
+    assert torch.equal(sn._u, u)
+    assert torch.equal(D(x), y)
+    D.train()
+    D(x)
+    assert not torch.equal(sn._u, u)
+    W = D.net[0].parametrizations.weight.original
+    with torch.no_grad():
+        assert_close(D.net[0].weight, W / (sn._u @ W @ sn._v))  # W / sigma, sigma = u^T W v
+
+
+def test_spectral_norm_must_be_a_bool():
+    with pytest.raises(TypeError, match="spectral_norm must be True or False, got 'yes'"):
+        models.MLPDiscriminator(spectral_norm="yes")
