@@ -1,4 +1,4 @@
-"""``python -m ganlab train dcgan|cdcgan|classifier``: train the book's image models (chapters 4-6).
+"""``python -m ganlab train dcgan|cdcgan|classifier``: train the book's image models (ch. 4, 5, 7).
 
 A progress bar per epoch; after every epoch a grid of 64 samples from fixed latents
 (``OUT/samples_epoch_NNN.png``; conditional: row r shows class r) and an atomic checkpoint

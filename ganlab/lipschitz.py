@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganlab._checks import as_generator, finite_tensor, positive_int
-from ganlab.losses import _input_gradients
+from ganlab.losses import input_gradients
 from ganlab.models import MLPDiscriminator, MLPGenerator, evaluating
 
 
@@ -127,4 +127,4 @@ def gradient_norms(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -
     gradients are WGAN-GP's (``losses.gradient_penalty`` uses the same), detached. f runs in
     the mode it is in: a spectrally normalised D in training mode takes a power-iteration step.
     """
-    return _input_gradients(f, x).norm(dim=1).detach()
+    return input_gradients(f, x).norm(dim=1).detach()

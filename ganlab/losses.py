@@ -42,7 +42,7 @@ def minimax_value(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
 def d_loss_minimax(
     d_real: torch.Tensor, d_fake: torch.Tensor, real_label: float = 1.0
 ) -> torch.Tensor:
-    """D's loss -V: binary cross-entropy with label ``real_label`` on reals and 0 on fakes.
+    """D's loss -V: binary cross-entropy, label ``real_label`` on reals and 0 on fakes.
 
     -E_x[y log D(x) + (1 - y) log(1 - D(x))] - E_z[log(1 - D(G(z)))], y = real_label.
     y = 1 gives exactly -V(D, G); y = 0.9 is one-sided label smoothing (Salimans et
@@ -52,7 +52,8 @@ def d_loss_minimax(
     _check_scores("d_fake", d_fake)
     if not 0.0 <= real_label <= 1.0:
         raise ValueError(f"real_label must lie in [0, 1], got {real_label!r}")
-    loss_real = -(real_label * F.logsigmoid(d_real) + (1 - real_label) * F.logsigmoid(-d_real))
+    y = real_label
+    loss_real = -(y * F.logsigmoid(d_real) + (1 - y) * F.logsigmoid(-d_real))
     loss_fake = -F.logsigmoid(-d_fake)
     return loss_real.mean() + loss_fake.mean()
 
@@ -187,8 +188,8 @@ def _check_class_logits(name: str, logits: torch.Tensor) -> None:
         raise ValueError(f"{name} must have shape (B, C + 1), got {tuple(logits.shape)}")
 
 
-def _input_gradients(D: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-    """grad_x D(x) per sample, shape (B, ...) like x, with a graph so a penalty can be trained."""
+def input_gradients(D: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """grad_x D(x) per sample, flattened to (B, dim), with a graph so a penalty can be trained."""
     if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.dim() < 2:
         raise TypeError(f"x must be a floating-point batch of shape (B, ...), got {x!r}")
     x = x.detach().requires_grad_(True)
@@ -207,7 +208,7 @@ def r1_penalty(
     """
     if not gamma >= 0:
         raise ValueError(f"gamma must be >= 0, got {gamma!r}")
-    grad = _input_gradients(D, x_real)
+    grad = input_gradients(D, x_real)
     return 0.5 * gamma * grad.pow(2).sum(dim=1).mean()
 
 
@@ -224,7 +225,7 @@ def gradient_penalty(
     """
     if not weight >= 0:
         raise ValueError(f"weight must be >= 0, got {weight!r}")
-    grad = _input_gradients(D, x)
+    grad = input_gradients(D, x)
     return 0.5 * weight * (grad.norm(dim=1) - target).pow(2).mean()
 
 
