@@ -24,6 +24,7 @@ from ganlab.models import (
     MLPDiscriminator,
     MLPGenerator,
     PackedDiscriminator,
+    spectral_normalise,
 )
 from ganlab.train import (
     OPTIMIZERS,
@@ -375,8 +376,11 @@ CRITICS: dict[str, dict[str, object]] = {
                 "lr_D": 1e-4, "lr_G": 1e-4, "betas": (0.0, 0.9)},
     "hinge": {"loss": "hinge"},
     "least squares": {"loss": "least_squares"},
+    "SN": {"loss": "nonsaturating", "spectral_norm": True},
+    "SN + hinge": {"loss": "hinge", "spectral_norm": True},
 }  # fmt: skip
-"""Name -> how to train it (``train.fit`` keywords; "optimizer" picks RMSprop for both players).
+"""Name -> how to train it (``train.fit`` keywords; "optimizer" picks RMSprop for both players,
+"spectral_norm" a spectrally normalised D, ``MLPDiscriminator(spectral_norm=True)``).
 The WGAN rows are the papers' settings: Arjovsky et al. 2017 (RMSprop 5e-5, c = 0.01,
 n_critic = 5) and Gulrajani et al. 2017 (lambda = 10, n_critic = 5, Adam 1e-4, betas (0, 0.9));
 the other rows use the book's defaults (Adam 1e-3, betas (0.5, 0.999), one D step)."""
@@ -423,6 +427,8 @@ def critic_run(
     positive_int("every", every)
     kwargs = {**CRITICS[name], **overrides}
     G, D, _ = build_players(dist, "vanilla", width, seed)
+    if kwargs.pop("spectral_norm", False):
+        spectral_normalise(D)  # the same initial D, each layer then divided by its sigma(W)
     if kwargs.pop("optimizer", None) == "rmsprop":
         kwargs["opt_D"] = torch.optim.RMSprop(D.parameters(), lr=kwargs["lr_D"])  # type: ignore[arg-type]
         kwargs["opt_G"] = torch.optim.RMSprop(G.parameters(), lr=kwargs["lr_G"])  # type: ignore[arg-type]

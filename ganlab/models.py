@@ -129,9 +129,7 @@ class MLPDiscriminator(nn.Module):
         if not isinstance(spectral_norm, bool):
             raise TypeError(f"spectral_norm must be True or False, got {spectral_norm!r}")
         if spectral_norm:
-            for layer in self.net:
-                if isinstance(layer, nn.Linear):
-                    parametrizations.spectral_norm(layer)  # in place; 1 power iteration/forward
+            spectral_normalise(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         batch_of_vectors("x (the discriminator's input)", x, self.in_dim)
@@ -141,6 +139,19 @@ class MLPDiscriminator(nn.Module):
     def prob_real(self, x: torch.Tensor) -> torch.Tensor:
         """D(x) = sigmoid(score), shape (B,)."""
         return torch.sigmoid(self(x))
+
+
+def spectral_normalise(module: nn.Module) -> nn.Module:
+    """Train every Linear of ``module`` as W / sigma(W), in place (Miyato et al. 2018): sigma by
+    one power iteration per forward pass in training mode, with u carried over
+    (``torch.nn.utils.parametrizations.spectral_norm``). The weights stay as they were, so a
+    module normalised after it is built starts where the plain one does. Returns ``module``."""
+    linears = [m for m in module.modules() if isinstance(m, nn.Linear)]
+    if not linears:
+        raise ValueError(f"{type(module).__name__} has no Linear layer to normalise")
+    for layer in linears:
+        parametrizations.spectral_norm(layer)
+    return module
 
 
 class PackedDiscriminator(nn.Module):

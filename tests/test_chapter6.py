@@ -12,7 +12,7 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from ganlab import checkpoints, cli, data, experiments, metrics, models, widgets
+from ganlab import checkpoints, cli, data, experiments, lipschitz, metrics, models, widgets
 
 CLASSES = [f"class {k}" for k in range(10)]
 
@@ -196,7 +196,8 @@ def test_class_picker_animation_has_one_frame_per_class_and_restores_the_label(G
 
 def test_critics_name_the_five_settings_with_the_papers_hyperparameters():
     assert list(experiments.CRITICS) == [
-        "minimax", "WGAN (clipping)", "WGAN-GP", "hinge", "least squares"]  # fmt: skip
+        "minimax", "WGAN (clipping)", "WGAN-GP", "hinge", "least squares", "SN",
+        "SN + hinge"]  # fmt: skip
     clip = experiments.CRITICS["WGAN (clipping)"]
     assert clip["weight_clip"] == 0.01 and clip["d_steps"] == 5 and clip["optimizer"] == "rmsprop"
     gp = experiments.CRITICS["WGAN-GP"]
@@ -495,3 +496,21 @@ def test_shipped_conditional_generators_load_and_sample_each_class(kind):
     assert x.shape == (10, 1, 28, 28)
     assert x.min() >= -1 and x.max() <= 1
     assert G.sample(3, seed=0, labels=4).shape == (3, 1, 28, 28)
+
+
+def test_spectral_norm_critic_run_starts_from_the_plain_d_and_keeps_every_layer_at_1():
+    plain = experiments.critic_run(data.ring(), "minimax", steps=1, width=8, n_eval=10)
+    sn = experiments.critic_run(data.ring(), "SN", steps=30, width=8, n_eval=10)
+    weights = [m for m in plain.D.modules() if isinstance(m, torch.nn.Linear)]
+    originals = [m.parametrizations.weight.original for m in sn.D.modules()
+                 if isinstance(m, torch.nn.Linear)]  # fmt: skip
+    assert len(weights) == len(originals) == 4
+    fresh = experiments.build_players(data.ring(), "vanilla", 8, 0)[1]
+    first = [m.weight for m in fresh.modules() if isinstance(m, torch.nn.Linear)]
+    sn_start = models.spectral_normalise(experiments.build_players(data.ring(), "vanilla", 8, 0)[1])
+    start = [m.parametrizations.weight.original for m in sn_start.modules()
+             if isinstance(m, torch.nn.Linear)]  # fmt: skip
+    for a, b in zip(first, start, strict=True):
+        assert torch.equal(a, b)  # normalising keeps the initial weights
+    sigmas = lipschitz.spectral_norms(sn.D)
+    assert all(abs(s - 1) < 0.05 for s in sigmas), sigmas

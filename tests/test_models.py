@@ -190,3 +190,15 @@ def test_spectral_norm_takes_a_power_iteration_step_per_forward_in_training_mode
 def test_spectral_norm_must_be_a_bool():
     with pytest.raises(TypeError, match="spectral_norm must be True or False, got 'yes'"):
         models.MLPDiscriminator(spectral_norm="yes")
+
+
+def test_spectral_normalise_keeps_the_weights_and_needs_a_linear_layer():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.ReLU(), torch.nn.Linear(5, 1))
+    before = [net[0].weight.detach().clone(), net[2].weight.detach().clone()]
+    assert models.spectral_normalise(net) is net
+    after = [net[0].parametrizations.weight.original, net[2].parametrizations.weight.original]
+    for a, b in zip(before, after, strict=True):
+        assert torch.equal(a, b)
+    with pytest.raises(ValueError, match="ReLU has no Linear layer to normalise"):
+        models.spectral_normalise(torch.nn.ReLU())
