@@ -208,14 +208,14 @@ def test_critics_name_the_five_settings_with_the_papers_hyperparameters():
 def clipping_run():
     """A tiny "WGAN (clipping)" run, 25 steps measured every 10, with fit's History kept."""
     histories = []
-    real_fit = experiments.fit
+    real_fit = experiments.critics.fit
 
     def spy(*args, **kwargs):
         histories.append(real_fit(*args, **kwargs))
         return histories[-1]
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(experiments, "fit", spy)
+        mp.setattr(experiments.critics, "fit", spy)
         run = experiments.critic_run(data.ring(), "WGAN (clipping)", steps=25, width=8,
                                      batch_size=32, every=10, n_eval=100)  # fmt: skip
     return run, histories[0]
@@ -262,7 +262,7 @@ def test_critic_run_rejects_an_unknown_setting():
 
 def test_critic_run_overrides_reach_fit(monkeypatch):
     seen = {}
-    monkeypatch.setattr(experiments, "fit", lambda G, D, dist, steps, **kw: seen.update(kw))
+    monkeypatch.setattr(experiments.critics, "fit", lambda G, D, dist, steps, **kw: seen.update(kw))
     experiments.critic_run(data.ring(), "minimax", steps=1, width=8, n_eval=10, lr_G=3e-4)
     assert seen["lr_G"] == 3e-4 and seen["loss"] == "nonsaturating"
     seen.clear()

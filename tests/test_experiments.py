@@ -247,7 +247,7 @@ def test_remedy_run_overrides_reach_fit(monkeypatch):
     def fake_fit(G, D, dist, steps, **kwargs):
         seen.update(kwargs)
 
-    monkeypatch.setattr(experiments, "fit", fake_fit)
+    monkeypatch.setattr(experiments.mode_collapse, "fit", fake_fit)
     experiments.remedy_run(data.ring(), "unrolled 5", steps=1, n_eval=10, lr_D=3e-4)
     assert seen["lr_D"] == 3e-4 and seen["unroll_steps"] == 5
 

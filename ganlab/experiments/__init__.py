@@ -1,0 +1,82 @@
+"""Controlled training experiments that the chapters, widgets and benchmarks share, one
+module per chapter: ``saturation`` (chapter 2), ``mode_collapse`` (3), ``critics`` (6) and
+``toys`` (7). Each experiment fixes everything but the one thing it varies: the same seed
+gives the same initial weights and the same batches, so two runs differ only in the setting
+under study. The chapters use the names below, ``gl.experiments.<name>``.
+"""
+
+from __future__ import annotations
+
+from ganlab.experiments.critics import (
+    CRITICS,
+    CriticRun,
+    critic_run,
+    trained_critics_1d,
+)
+from ganlab.experiments.mode_collapse import (
+    REMEDIES,
+    FrozenRun,
+    Remedy,
+    RemedyRun,
+    benchmark_results,
+    build_players,
+    frozen_d_run,
+    remedy_run,
+    remedy_runs,
+)
+from ganlab.experiments.saturation import (
+    Run,
+    compare_generator_losses,
+    distance_to_data,
+    far_data,
+    head_start_run,
+)
+from ganlab.experiments.toys import (
+    CycleRun,
+    MappedGenerator,
+    PairedRun,
+    StyleToyRun,
+    cycle_run,
+    linear_r2,
+    missing_corner,
+    paired_run,
+    path_length_ratio,
+    quadrant_shares,
+    square_ring,
+    style_toy,
+    two_answer_pairs,
+)
+
+__all__ = [
+    "far_data",
+    "Run",
+    "distance_to_data",
+    "head_start_run",
+    "compare_generator_losses",
+    "Remedy",
+    "REMEDIES",
+    "build_players",
+    "RemedyRun",
+    "remedy_run",
+    "remedy_runs",
+    "FrozenRun",
+    "frozen_d_run",
+    "benchmark_results",
+    "CRITICS",
+    "CriticRun",
+    "critic_run",
+    "trained_critics_1d",
+    "square_ring",
+    "CycleRun",
+    "cycle_run",
+    "PairedRun",
+    "two_answer_pairs",
+    "paired_run",
+    "missing_corner",
+    "MappedGenerator",
+    "linear_r2",
+    "path_length_ratio",
+    "quadrant_shares",
+    "StyleToyRun",
+    "style_toy",
+]

@@ -1,0 +1,133 @@
+"""Chapter 2's controlled runs: a 1-D GAN after a head start of D, once per generator loss.
+
+Each run fixes everything but the one thing it varies: the same seed gives the same initial
+weights, the same head start of D and the same batches, so two runs differ only in the
+setting under study (e.g. the generator loss).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from ganlab._checks import positive_int
+from ganlab.data import GaussianMixture, mixture_1d
+from ganlab.losses import get_losses
+from ganlab.metrics import wasserstein_1d
+from ganlab.models import (
+    MLPDiscriminator,
+    MLPGenerator,
+)
+from ganlab.train import (
+    OPTIMIZERS,
+    History,
+    d_step,
+    fit,
+    sample_noise,
+    sample_real,
+    seed_everything,
+)
+
+
+def far_data() -> GaussianMixture:
+    """The 1-D target of the saturation experiments: N(4, 0.5^2), far from an untrained G's
+    output near 0, so that a trained D can reject the fakes with confidence."""
+    return mixture_1d(means=[4.0], stds=[0.5])
+
+
+@dataclass
+class Run:
+    """One training run: its History and its distance W1(p_g, p_data) every ``every`` steps.
+
+    ``eval_steps[0]`` is 0 (after the head start, before any G update); ``G`` and ``D`` are
+    the trained players.
+    """
+
+    label: str
+    history: History
+    eval_steps: list[int] = field(default_factory=list)
+    distance: list[float] = field(default_factory=list)
+    d_fake_after_head_start: float = float("nan")
+    G: torch.nn.Module | None = field(default=None, repr=False)
+    D: torch.nn.Module | None = field(default=None, repr=False)
+
+    def steps_to(self, threshold: float) -> int | None:
+        """The first evaluated step with W1 <= threshold, or None if the run never got there."""
+        for step, value in zip(self.eval_steps, self.distance, strict=True):
+            if value <= threshold:
+                return step
+        return None
+
+    def early_grad_norm(self, steps: int = 10) -> float:
+        """Mean norm of G's gradient over the first ``steps`` G updates."""
+        norms = self.history.grad_norm_G[:steps]
+        return sum(norms) / len(norms)
+
+
+def distance_to_data(G: torch.nn.Module, data: GaussianMixture, n: int = 2000) -> float:
+    """W1 between n samples of G and n samples of a 1-D ``data``, with fixed seeds."""
+    fake = G.sample(n, seed=12345)
+    real = data.sample(n, seed=54321)
+    return wasserstein_1d(fake, real)
+
+
+def head_start_run(
+    data: GaussianMixture | None = None,
+    *,
+    loss: str = "nonsaturating",
+    head_start: int = 300,
+    steps: int = 800,
+    d_steps: int = 1,
+    optimizer: str = "sgd",
+    lr_D: float = 0.05,
+    lr_G: float = 0.05,
+    real_label: float = 1.0,
+    batch_size: int = 64,
+    width: int = 32,
+    every: int = 20,
+    seed: int = 0,
+    label: str | None = None,
+) -> Run:
+    """Train a 1-D GAN after giving D a head start of ``head_start`` updates against G's init.
+
+    Everything follows from ``seed``: the initial weights, the head start and the batches.
+    Records W1(p_g, p_data) after the head start and every ``every`` steps of ``fit``.
+    """
+    data = far_data() if data is None else data
+    get_losses(loss)  # fail before training on an unknown loss
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {optimizer!r}; expected one of {sorted(OPTIMIZERS)}")
+    positive_int("steps", steps)
+    if isinstance(head_start, bool) or not isinstance(head_start, int) or head_start < 0:
+        raise ValueError(f"head_start must be an integer >= 0, got {head_start!r}")
+    generator = seed_everything(seed)
+    G = MLPGenerator(latent_dim=1, out_dim=data.dim, width=width)
+    D = MLPDiscriminator(in_dim=data.dim, width=width)
+    opt_D = OPTIMIZERS[optimizer](D.parameters(), lr_D)
+    opt_G = OPTIMIZERS[optimizer](G.parameters(), lr_G)
+    d_loss = get_losses(loss)[0]
+    d_fake = float("nan")
+    for _ in range(head_start):  # D alone, against the frozen initial G
+        x_real = sample_real(data, batch_size, generator, torch.device("cpu"))
+        z = sample_noise(G, batch_size, generator, torch.device("cpu"))
+        d_fake = d_step(G, D, x_real, z, opt_D, d_loss)["d_fake"]
+    run = Run(label or loss, History(), [0], [distance_to_data(G, data)], d_fake, G, D)
+
+    def record(step: int, history: History, G: torch.nn.Module, D: torch.nn.Module) -> None:
+        run.eval_steps.append(step)
+        run.distance.append(distance_to_data(G, data))
+
+    fit(G, D, data, steps, batch_size=batch_size, d_steps=d_steps, loss=loss,
+        real_label=real_label, opt_D=opt_D, opt_G=opt_G, seed=generator, callback=record,
+        every=every, progress=False, history=run.history)  # fmt: skip
+    return run
+
+
+def compare_generator_losses(
+    data: GaussianMixture | None = None,
+    losses: tuple[str, ...] = ("saturating", "nonsaturating"),
+    **settings: object,
+) -> dict[str, Run]:
+    """``head_start_run`` once per generator loss, all else equal: loss name -> Run."""
+    return {loss: head_start_run(data, loss=loss, **settings) for loss in losses}  # type: ignore[arg-type]
