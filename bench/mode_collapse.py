@@ -14,6 +14,14 @@ matched control of each (the same architecture and learning rates, without the r
                  Adam(1e-4, betas (0.5, 0.9))                 (Gulrajani et al. 2017)
     gan-wgan-opt the vanilla GAN with wgan-gp's optimiser and 5 D steps: wgan-gp's control
 
+Chapter 6's critics (``ganlab.experiments.CRITICS``, the papers' own settings), compared with
+the vanilla GAN (the chapter's "minimax") and WGAN-GP also with clipping, not with a control:
+
+    wgan-clip     Wasserstein critic clamped into [-0.01, 0.01] after every critic step,
+                  5 critic steps, RMSprop(5e-5) for G and D        (Arjovsky et al. 2017)
+    wgan-gp-paper Wasserstein critic + gradient penalty (lambda 10), 5 critic steps,
+                  Adam(1e-4, betas (0, 0.9))                       (Gulrajani et al. 2017)
+
 Data (the papers' own; ../shared/research/paper_numbers.md, section 1.2):
     ring  8 Gaussians at (cos 2 pi k/8, sin 2 pi k/8), radius 1, std 0.01 (PacGAN/GDPP configs)
     grid  25 Gaussians at {-4,-2,0,2,4}^2, std 0.05 (VEEGAN, PacGAN, GDPP)
@@ -48,11 +56,13 @@ Usage:
     python bench/mode_collapse.py --quick              # smoke run: 2 seeds, a few hundred steps
     python bench/mode_collapse.py [--seeds 10] [--max-steps 12000] [--every 500] [--window 4]
                                   [--methods gan,pacgan2,...] [--data ring,grid] [--workers 2]
-                                  [--width 64] [--out DIR]
+                                  [--width 64] [--out DIR] [--name NAME] [--min-steps 0]
+    python bench/mode_collapse.py --methods gan,wgan-clip,wgan-gp-paper --data ring \
+        --name critics                                 # chapter 6's critics, converged
 
-Writes DIR/mode_collapse.json (every run, its curves, the protocol, the machine, the wall
-time), DIR/mode_collapse.md (the tables, the tests, published figures beside ours) and
-DIR/mode_collapse_curves.png (seed-mean % high quality and modes against steps).
+Writes DIR/NAME.json (every run, its curves, the protocol, the machine, the wall time),
+DIR/NAME.md (the tables, the tests, published figures beside ours) and DIR/NAME_curves.png
+(seed-mean % high quality and modes against steps); NAME is mode_collapse by default.
 ``--markdown-only`` rewrites the tables and the figure from the JSON without training.
 """
 
@@ -99,15 +109,22 @@ METHODS = {
     "gan-slow-d": "vanilla GAN, D lr 1e-4 (unrolled's control)",
     "gan-wgan-opt": "vanilla GAN, WGAN-GP's optimiser and 5 D steps (its control)",
     "wgan-gp-lam10": "WGAN-GP (lambda 10)",
+    "wgan-clip": "WGAN (weight clipping, chapter 6)",
+    "wgan-gp-paper": "WGAN-GP (chapter 6: lambda 10, betas (0, 0.9))",
 }
 DEFAULT_METHODS = ["gan", "pacgan2", "pacgan4", "mbstd", "unrolled5", "gan-slow-d", "wgan-gp",
                    "gan-wgan-opt"]  # fmt: skip
 CONTROL = {"pacgan2": "gan", "pacgan4": "gan", "mbstd": "gan", "unrolled5": "gan-slow-d",
            "wgan-gp": "gan-wgan-opt", "wgan-gp-lam10": "gan-wgan-opt"}  # fmt: skip
 """Each remedy's matched control: the same G, D widths and learning rates, without the remedy."""
+COMPARED_WITH = {"wgan-clip": ["gan"], "wgan-gp-paper": ["gan", "wgan-clip"]}
+"""Chapter 6's comparisons (not matched controls: loss, optimiser and critic steps all differ)."""
+CHAPTER6 = {"wgan-clip": "WGAN (clipping)", "wgan-gp-paper": "WGAN-GP"}
+"""Method -> its setting in ``ganlab.experiments.CRITICS``."""
 # Relative cost of one step (measured with fit_many, 10-20 runs stacked), longest first.
-COST = {"unrolled5": 10.0, "wgan-gp": 5.6, "wgan-gp-lam10": 5.6, "gan-wgan-opt": 3.4,
-        "mbstd": 1.35, "pacgan4": 0.7, "pacgan2": 0.8}  # fmt: skip
+COST = {"unrolled5": 10.0, "wgan-gp": 5.6, "wgan-gp-lam10": 5.6, "wgan-gp-paper": 5.6,
+        "gan-wgan-opt": 3.4, "wgan-clip": 3.4, "mbstd": 1.35, "pacgan4": 0.7,
+        "pacgan2": 0.8}  # fmt: skip
 
 # Published figures, paper_numbers.md section 1.3: (modes, % HQ, reverse KL) as printed.
 SOURCES = {
@@ -132,6 +149,7 @@ PUBLISHED: dict[str, dict[str, list[tuple[str, str, str, str]]]] = {
         "pacgan4": [("PacGAN", "7.8 ± 0.1", "95.9 ± 1.4", "0.07 ± 0.02")],
         "wgan-gp": [("GDPP", "6.8", "59.6", "–")],
         "wgan-gp-lam10": [("GDPP", "6.8", "59.6", "–")],
+        "wgan-gp-paper": [("GDPP", "6.8", "59.6", "–")],
         "unrolled5": [("VEEGAN", "7.6", "35.6", "–")],
     },
     "grid": {
@@ -143,6 +161,7 @@ PUBLISHED: dict[str, dict[str, list[tuple[str, str, str, str]]]] = {
         "pacgan4": [("PacGAN", "24.8 ± 0.2", "93.6 ± 0.6", "0.04 ± 0.01")],
         "wgan-gp": [("GDPP", "24.2", "28.7", "–")],
         "wgan-gp-lam10": [("GDPP", "24.2", "28.7", "–")],
+        "wgan-gp-paper": [("GDPP", "24.2", "28.7", "–")],
         "unrolled5": [("VEEGAN", "23.6", "16", "–")],
     },
 }
@@ -163,6 +182,8 @@ REMEDY_OF = {
     "unrolled5": "unrolled 5",
     "gan-slow-d": "vanilla",
     "gan-wgan-opt": "vanilla",
+    "wgan-clip": "vanilla",
+    "wgan-gp-paper": "vanilla",
 }
 
 
@@ -176,6 +197,8 @@ def build(method: str, width: int) -> tuple[torch.nn.Module, torch.nn.Module, di
     fit_kw: dict[str, Any] = {"lr_D": LR, "lr_G": LR, **remedy.fit_kwargs}
     if method == "wgan-gp-lam10":
         fit_kw["penalty"] = gl.losses.wgan_gp(10.0)
+    if method in CHAPTER6:  # the chapter's setting exactly ("optimizer": RMSprop for both)
+        fit_kw = dict(gl.experiments.CRITICS[CHAPTER6[method]])
     if method == "gan-slow-d":
         fit_kw["lr_D"] = gl.experiments.REMEDIES["unrolled 5"].fit_kwargs["lr_D"]
     # WGAN-GP's optimiser and critic steps, the vanilla (non-saturating) loss
@@ -193,6 +216,13 @@ def describe(method: str) -> str:
         return "Adam(1e-4, betas (0.5, 0.9)) for G and D, 5 D steps per G step, the non-saturating loss of the vanilla GAN"
     if method == "wgan-gp-lam10":
         return "as WGAN-GP, lambda 10"
+    if method == "wgan-clip":
+        return ("chapter 6's WGAN (clipping), Arjovsky et al. 2017: Wasserstein critic clamped "
+                "into [-0.01, 0.01] after every critic step, 5 critic steps, RMSprop(5e-5) for "
+                "G and D")  # fmt: skip
+    if method == "wgan-gp-paper":
+        return ("chapter 6's WGAN-GP, Gulrajani et al. 2017: gradient penalty lambda 10, "
+                "5 critic steps, Adam(1e-4, betas (0, 0.9)) for G and D")  # fmt: skip
     remedy = gl.experiments.REMEDIES[REMEDY_OF[method]]
     return remedy.source if remedy.fit_kwargs else "the default protocol"
 
@@ -248,8 +278,13 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
     seeds, every, window = task["seeds"], task["every"], task["window"]
     G, D, rngs = gl.batched.stack_players(lambda: build(task["method"], task["width"])[:2], seeds)
     fit_kw = build(task["method"], task["width"])[2]
-    opt_D = gl.batched.adam_for(D, fit_kw.pop("lr_D"), fit_kw.get("betas", gl.train.ADAM_BETAS))
-    opt_G = gl.batched.adam_for(G, fit_kw.pop("lr_G"), fit_kw.pop("betas", gl.train.ADAM_BETAS))
+    lr_D, lr_G = fit_kw.pop("lr_D"), fit_kw.pop("lr_G")
+    betas = fit_kw.pop("betas", gl.train.ADAM_BETAS)
+    if fit_kw.pop("optimizer", "adam") == "rmsprop":  # element-wise: one RMSprop per run
+        opt_D = torch.optim.RMSprop(D.parameters(), lr=lr_D)
+        opt_G = torch.optim.RMSprop(G.parameters(), lr=lr_G)
+    else:
+        opt_D, opt_G = gl.batched.adam_for(D, lr_D, betas), gl.batched.adam_for(G, lr_G, betas)
     generators = [torch.Generator().manual_seed(s) for s in seeds]  # what fit(seed=s) draws from
     tol_modes = modes_tolerance(dist.n_modes)
     evals: list[list[dict[str, Any] | None]] = []
@@ -270,7 +305,8 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
         curve["step"].append(step)
         curve["hq"].append(seed_mean(points, "hq"))
         curve["modes"].append(seed_mean(points, "modes"))
-        if plateaued(curve, window, task["tol_hq"], tol_modes):
+        # a slow starter is flat near zero: --min-steps keeps that from passing as a plateau
+        if step >= task.get("min_steps", 0) and plateaued(curve, window, task["tol_hq"], tol_modes):
             plateau_step = step
             break
     records = []
@@ -375,15 +411,22 @@ def values(runs: list[dict[str, Any]], data: str, method: str, metric: str) -> l
     return [r["reverse_kl"] for r in ok if r["reverse_kl"] is not None]
 
 
+def controls_of(method: str) -> list[str]:
+    """What ``method`` is compared with: its matched control, or chapter 6's comparisons."""
+    return [CONTROL[method]] if method in CONTROL else COMPARED_WITH.get(method, [])
+
+
+def pairs(methods: list[str]) -> list[tuple[str, str]]:
+    """(method, control) of every comparison among ``methods``."""
+    return [(m, c) for m in methods for c in controls_of(m) if c in methods]
+
+
 def comparisons(result: dict[str, Any]) -> list[dict[str, Any]]:
     """Every remedy against its control, on every data set and metric, Holm-adjusted."""
     p, runs = result["protocol"], result["runs"]
     rows = []
     for data in p["data"]:
-        for method in p["methods"]:
-            control = CONTROL.get(method)
-            if control is None or control not in p["methods"]:
-                continue
+        for method, control in pairs(p["methods"]):
             for metric in METRICS:
                 a, b = values(runs, data, method, metric), values(runs, data, control, metric)
                 if len(a) < 2 or len(b) < 2:
@@ -418,7 +461,7 @@ def task_of(result: dict[str, Any], data: str, method: str) -> dict[str, Any]:
 
 
 def write_markdown(path: Path, result: dict[str, Any]) -> None:
-    p, runs = result["protocol"], result["runs"]
+    p, runs, name = result["protocol"], result["runs"], result.get("name", "mode_collapse")
     m = result["machine"]
     lines = [
         "# Mode collapse on the 2-D ring and grid, trained to a plateau: ours beside the "
@@ -452,10 +495,12 @@ def write_markdown(path: Path, result: dict[str, Any]) -> None:
         f"seed-mean % high quality of its last {p['window']} evaluations "
         f"({p['window'] * p['every']:,} steps) is within {p['tol_hq']:g} points of that of the "
         f"{p['window']} before, and the seed-mean modes within 2 % of the modes (at least "
-        f"0.25: 0.25 on the ring, 0.5 on the grid); at the latest at {p['max_steps']:,} steps. "
+        f"0.25: 0.25 on the ring, 0.5 on the grid); at the latest at {p['max_steps']:,} steps"
+        + (f", at the earliest at {p['min_steps']:,}" if p.get("min_steps") else "")
+        + ". "
         f"**A run's numbers are the mean of its last {p['window']} evaluations**; the table "
         "gives the mean over seeds and its 95 % bootstrap interval [low, high]. The curves are "
-        "in `mode_collapse_curves.png` and, per run, in `mode_collapse.json`.",
+        f"in `{name}_curves.png` and, per run, in `{name}.json`.",
         "",
         "**Published** (paper_numbers.md, section 1.3):",
         "",
@@ -489,17 +534,12 @@ def write_markdown(path: Path, result: dict[str, Any]) -> None:
                 lines.append("| " + " | ".join([*ours, published]) + " |")
         lines += ["", "(cap): not plateaued by the cap; the numbers are where it stood there."]
     rows = comparisons(result)
+    heading, intro = comparison_intro(p["methods"])
     lines += [
         "",
-        "## Each remedy against its matched control",
+        heading,
         "",
-        "Each remedy's control is the same networks and learning rates without the remedy: "
-        + "; ".join(
-            f"{METHODS[m]}: {METHODS[c]}"
-            for m, c in CONTROL.items()
-            if m in result["protocol"]["methods"]
-        )  # fmt: skip
-        + ". Difference of seed means (remedy − control) with its 95 % bootstrap interval; p "
+        intro + ". Difference of seed means (remedy − control) with its 95 % bootstrap interval; p "
         f"from a two-sided permutation test, in brackets Holm-adjusted over all {len(rows)} "
         "comparisons below. 'Better' means more modes, more high-quality samples or a lower "
         "reverse KL, at Holm-adjusted p < 0.05.",
@@ -509,14 +549,36 @@ def write_markdown(path: Path, result: dict[str, Any]) -> None:
     ]
     for r in rows:
         digits = 1 if r["metric"] == "hq" else 2
+        label = METHODS[r["method"]]
+        if r["method"] not in CONTROL:  # chapter 6's critics: more than one comparison each
+            label += f" vs {METHODS[r['control']]}"
         lines.append(
-            f"| {r['data']} | {METHODS[r['method']]} | {METRICS[r['metric']]} | "
+            f"| {r['data']} | {label} | {METRICS[r['metric']]} | "
             f"{r['diff']:+.{digits}f} [{r['low']:+.{digits}f}, {r['high']:+.{digits}f}] | "
             f"{r['p']:.4f} ({r['p_holm']:.4f}) | {r['verdict']} |"
         )
     lines += ["", "## What this run shows", "", *findings(result, rows), ""]
-    lines += ["## Why ours differ from the papers", "", *NOTES, ""]
+    notes = NOTES + (CRITIC_NOTES if any(m in CHAPTER6 for m in p["methods"]) else [])
+    lines += ["## Why ours differ from the papers", "", *notes, ""]
     path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def comparison_intro(methods: list[str]) -> tuple[str, str]:
+    """The heading and first words of the comparisons: matched controls, chapter 6's pairs."""
+    matched = [f"{METHODS[m]}: {METHODS[c]}" for m, c in CONTROL.items() if m in methods]
+    chapter6 = [f"{METHODS[m]} against {METHODS[c]}" for m, c in pairs(methods)
+                if m in COMPARED_WITH]  # fmt: skip
+    text = []
+    if matched or not chapter6:
+        text.append("Each remedy's control is the same networks and learning rates without the "
+                    "remedy: " + "; ".join(matched))  # fmt: skip
+    if chapter6:
+        text.append("Chapter 6's critics are compared as the chapter compares them, not with a "
+                    "matched control (loss, optimiser and critic steps all differ): "
+                    + "; ".join(chapter6))  # fmt: skip
+    heading = ("## Each remedy against its matched control" if matched or not chapter6
+               else "## Chapter 6's critics against the vanilla GAN and each other")  # fmt: skip
+    return heading, ". ".join(text)
 
 
 def findings(result: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
@@ -533,8 +595,9 @@ def findings(result: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
                 f"{task['steps']:,} steps"
                 + (" (plateaued)." if task["plateau_step"] else " (not plateaued at the cap).")
             )
-        for method in p["methods"]:
-            mine = [r for r in rows if r["data"] == data and r["method"] == method]
+        for method, control in pairs(p["methods"]):
+            mine = [r for r in rows if r["data"] == data and r["method"] == method
+                    and r["control"] == control]  # fmt: skip
             if not mine:
                 continue
             parts = []
@@ -546,11 +609,12 @@ def findings(result: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
                 )
             wins = [r for r in mine if r["verdict"] == "remedy better"]
             losses_ = [r for r in mine if r["verdict"] == "remedy worse"]
-            head = ("beats its control" if wins and not losses_ else
-                    "is worse than its control" if losses_ and not wins else
-                    "is mixed against its control" if wins else
-                    "does not beat its control")  # fmt: skip
-            out.append(f"- **{METHODS[method]}, {data}** {head} ({METHODS[CONTROL[method]]}): "
+            against = "its control" if method in CONTROL else "chapter 6's comparison"
+            head = (f"beats {against}" if wins and not losses_ else
+                    f"is worse than {against}" if losses_ and not wins else
+                    f"is mixed against {against}" if wins else
+                    f"does not beat {against}")  # fmt: skip
+            out.append(f"- **{METHODS[method]}, {data}** {head} ({METHODS[control]}): "
                        + "; ".join(parts) + ".")  # fmt: skip
     not_plateaued = [f"{t['data']}/{t['method']} ({t['steps']:,} steps)"
                      for t in result["tasks"] if not t["plateau_step"]]  # fmt: skip
@@ -593,6 +657,18 @@ NOTES = [
 ]
 
 
+CRITIC_NOTES = [
+    "- **Chapter 6's critics.** WGAN (clipping) and chapter 6's WGAN-GP use the settings of "
+    "`ganlab.experiments.CRITICS` exactly (RMSprop 5e-5, c = 0.01, 5 critic steps; lambda 10, "
+    "5 critic steps, Adam(1e-4, betas (0, 0.9))) with this benchmark's networks (3 x 64 ReLU) "
+    "and batch 128, on this benchmark's ring (radius 1, std 0.01; the chapter's "
+    "`data.ring()` is the same ring scaled by 2: radius 2, std 0.02). The chapter's live run "
+    "trains one seed of each; this table trains 10 seeds to the plateau rule or the cap. "
+    "Their comparisons are the chapter's (against the vanilla GAN, and WGAN-GP against "
+    "clipping), not matched controls.",
+]
+
+
 def plot_curves(path: Path, result: dict[str, Any]) -> None:
     """Seed-mean % high quality and modes against steps, one line per method."""
     import matplotlib
@@ -630,6 +706,7 @@ def assemble(done: list[dict[str, Any]], args: argparse.Namespace, methods: list
     done.sort(key=lambda t: (datasets.index(t["data"]), methods.index(t["method"])))
     runs = [r for t in done for r in t.pop("runs")]
     result = {
+        "name": args.name,
         "command": " ".join(["python bench/mode_collapse.py", *sys.argv[1:]]),
         "finished": time.strftime("%Y-%m-%d %H:%M"),
         "wall_s": wall,
@@ -648,10 +725,15 @@ def assemble(done: list[dict[str, Any]], args: argparse.Namespace, methods: list
             "data": datasets,
             "data_specs": {d: DATASETS[d]["build"] for d in datasets},
             "methods": methods,
-            "controls": {m: CONTROL[m] for m in methods if m in CONTROL},
+            "controls": {
+                m: controls_of(m)[0] if m in CONTROL else controls_of(m)
+                for m in methods
+                if controls_of(m)
+            },  # fmt: skip
             "n_seeds": args.seeds,
             "seeds": list(range(args.seeds)),
             "max_steps": args.max_steps,
+            "min_steps": args.min_steps,
             "every": args.every,
             "window": args.window,
             "tol_hq": args.tol_hq,
@@ -677,6 +759,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 (default 10)")
     parser.add_argument("--max-steps", type=int, default=12_000, help="cap on G steps")
+    parser.add_argument("--min-steps", type=int, default=0,
+                        help="no plateau before this many G steps (for slow starters, whose "
+                        "curves are flat near zero at first; default 0)")  # fmt: skip
     parser.add_argument("--every", type=int, default=500, help="steps between evaluations")
     parser.add_argument("--window", type=int, default=4, help="evaluations in a plateau window")
     parser.add_argument("--tol-hq", type=float, default=2.0,
@@ -687,24 +772,28 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=64, help="hidden units of G and D")
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 seeds, 100-step checks")
     parser.add_argument("--out", type=Path, default=None, help="results folder")
+    parser.add_argument("--name", default="mode_collapse",
+                        help="file names: OUT/NAME.json, NAME.md, NAME_curves.png "
+                        "(default mode_collapse; e.g. critics)")  # fmt: skip
     parser.add_argument("--from-partial", action="store_true",
                         help="write the results of the (data set, method) pairs finished so far "
-                        "(OUT/mode_collapse.partial.jsonl of a run cut short)")  # fmt: skip
+                        "(OUT/NAME.partial.jsonl of a run cut short)")  # fmt: skip
     parser.add_argument("--markdown-only", action="store_true",
-                        help="rewrite OUT/mode_collapse.md and the figure from the JSON")  # fmt: skip
+                        help="rewrite OUT/NAME.md and the figure from the JSON")  # fmt: skip
     args = parser.parse_args()
     if args.markdown_only:
         out = args.out or RESULTS
-        result = json.loads((out / "mode_collapse.json").read_text(encoding="utf-8"))
-        write_markdown(out / "mode_collapse.md", result)
-        plot_curves(out / "mode_collapse_curves.png", result)
-        print(f"rewrote {out / 'mode_collapse.md'} and the figure from the JSON")
+        result = json.loads((out / f"{args.name}.json").read_text(encoding="utf-8"))
+        result.setdefault("name", args.name)
+        write_markdown(out / f"{args.name}.md", result)
+        plot_curves(out / f"{args.name}_curves.png", result)
+        print(f"rewrote {out / f'{args.name}.md'} and the figure from the JSON")
         return
     if args.quick:
         args.seeds, args.max_steps, args.every, args.window = 2, 400, 100, 2
     out = args.out or (Path(tempfile.mkdtemp(prefix="mode_collapse_")) if args.quick else RESULTS)
     if args.from_partial:
-        lines = (out / "mode_collapse.partial.jsonl").read_text(encoding="utf-8").splitlines()
+        lines = (out / f"{args.name}.partial.jsonl").read_text(encoding="utf-8").splitlines()
         done = [json.loads(line) for line in lines if line.strip()]
         datasets = [d for d in DATASETS if any(t["data"] == d for t in done)]
         methods = [m for m in METHODS if all(any(t["data"] == d and t["method"] == m
@@ -727,6 +816,8 @@ def main() -> None:
             parser.error(f"unknown data set {d!r}; expected some of {', '.join(DATASETS)}")
     if min(args.seeds, args.max_steps, args.every, args.window, args.workers) < 1:
         parser.error("--seeds, --max-steps, --every, --window and --workers must be positive")
+    if args.min_steps < 0:
+        parser.error(f"--min-steps must be >= 0, got {args.min_steps}")
     torch.set_num_threads(1)
     load_before = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, {args.workers} workers x 1 thread; "
@@ -735,7 +826,7 @@ def main() -> None:
     tasks = [
         {"data": d, "method": m, "seeds": list(range(args.seeds)), "width": args.width,
          "every": args.every, "window": args.window, "max_steps": args.max_steps,
-         "tol_hq": args.tol_hq}
+         "min_steps": args.min_steps, "tol_hq": args.tol_hq}
         for d in datasets
         for m in methods
     ]  # fmt: skip
@@ -745,7 +836,7 @@ def main() -> None:
     start = time.perf_counter()
     done = []
     out.mkdir(parents=True, exist_ok=True)
-    partial = out / "mode_collapse.partial.jsonl"  # each finished task, in case of a crash
+    partial = out / f"{args.name}.partial.jsonl"  # each finished task, in case of a crash
     partial.unlink(missing_ok=True)
     with mp.get_context("spawn").Pool(args.workers, initializer=_worker_init) as pool:
         for task in pool.imap_unordered(run_task, tasks):
@@ -763,11 +854,12 @@ def main() -> None:
 
 def write_results(out: Path, result: dict[str, Any]) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    (out / "mode_collapse.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-    write_markdown(out / "mode_collapse.md", result)
-    plot_curves(out / "mode_collapse_curves.png", result)
-    print(f"wrote {out / 'mode_collapse.json'}, {out / 'mode_collapse.md'} and the figure")
-    print((out / "mode_collapse.md").read_text(encoding="utf-8"))
+    name = result["name"]
+    (out / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    write_markdown(out / f"{name}.md", result)
+    plot_curves(out / f"{name}_curves.png", result)
+    print(f"wrote {out / f'{name}.json'}, {out / f'{name}.md'} and the figure")
+    print((out / f"{name}.md").read_text(encoding="utf-8"))
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ from ganlab.train import (
     ADAM_BETAS,
     Data,
     History,
+    clip_weights,
     sample_noise,
     sample_real,
     seed_everything,
@@ -331,6 +332,7 @@ def fit_many(
     real_label: float = 1.0,
     penalty: Penalty | None = None,
     penalty_generators: Sequence[torch.Generator] | None = None,
+    weight_clip: float | None = None,
     unroll_steps: int = 0,
     opt_D: torch.optim.Optimizer | None = None,
     opt_G: torch.optim.Optimizer | None = None,
@@ -349,8 +351,14 @@ def fit_many(
             interpolation weights from (``fit`` uses torch's global generator;
             ``stack_players`` returns its state after each run's build). By default the
             penalty draws from the global generator for all runs at once.
+        weight_clip: c > 0 clamps every run's D parameters into [-c, c] after every D step
+            (WGAN, ``train.clip_weights``): w <- min(max(w, -c), c) acts element by element,
+            so on the stacked D it is each run's own clamp.
         opt_D, opt_G, histories: to continue; by default Adam(lr, betas) over the stacked
-            parameters and one new History per run.
+            parameters and one new History per run. Any element-wise optimiser over the
+            stacked parameters is S optimisers, one per run: Adam, or RMSprop (the WGAN
+            paper's, ``torch.optim.RMSprop(D.parameters(), lr)``), whose step
+            v <- alpha v + (1 - alpha) g^2, w <- w - lr g / (sqrt(v) + eps) is per element.
         callback: ``f(step, histories, G, D)`` every ``every`` steps and at the end.
     Other arguments as ``train.fit``. A run whose loss becomes NaN or infinite is not stopped:
     it touches no other run, and ``diverged(history)`` finds the step. Returns the Histories.
@@ -361,6 +369,8 @@ def fit_many(
     positive_int("every", every)
     positive_float("lr_D", lr_D)
     positive_float("lr_G", lr_G)
+    if weight_clip is not None:
+        positive_float("weight_clip", weight_clip)
     for name, module in (("G", G), ("D", D)):
         if not isinstance(module, StackedMLP):
             raise TypeError(f"{name} must be a StackedMLP (stack_players), got {type(module)}")
@@ -415,6 +425,8 @@ def fit_many(
             z = noise()  # drawn after x_real, as fit draws them
             d_stats = d_step_many(G, D, x_real, z, opt_D, d_loss, penalty,
                                   interpolation_weights())  # fmt: skip
+            if weight_clip is not None:  # element-wise: each run's D clamped on its own
+                clip_weights(D, weight_clip)
         z = noise()
         batches = [(real(), noise()) for _ in range(unroll_steps)]
         g_stats = g_step_many(G, D, z, opt_G, g_loss, d_loss, batches, opt_D)

@@ -126,6 +126,47 @@ def test_first_steps_of_each_run_are_those_of_fit(remedy, overrides):
         assert histories[s].step == history.step
 
 
+def rmsprop_clipping() -> tuple[dict, float]:
+    """fit's keywords of chapter 6's "WGAN (clipping)" (its optimiser aside) and its lr."""
+    kw = dict(experiments.CRITICS["WGAN (clipping)"])
+    assert kw.pop("optimizer") == "rmsprop" and kw["lr_D"] == kw["lr_G"]
+    return kw, kw["lr_D"]
+
+
+def test_weight_clipping_with_rmsprop_is_that_of_fit():
+    """Chapter 6's WGAN (clipping): Wasserstein loss, 5 critic steps, D clamped into
+    [-0.01, 0.01] after each, RMSprop(5e-5) for both players over the stacked parameters:
+    each run's weights and History after a few steps are fit's for its seed."""
+    build, steps, seeds = builder("vanilla"), 3, [3, 0, 5]
+    kw, lr = rmsprop_clipping()
+    dists = [RING, GRID, RING]
+    G, D, _ = batched.stack_players(build, seeds)
+    rms = {"opt_D": torch.optim.RMSprop(D.parameters(), lr=lr),
+           "opt_G": torch.optim.RMSprop(G.parameters(), lr=lr)}  # fmt: skip
+    histories = batched.fit_many(G, D, dists, steps, seeds=seeds, batch_size=BATCH, **rms, **kw)
+    c = kw["weight_clip"]
+    assert all(bool((p.abs() <= c).all()) for p in D.parameters())
+    for s, seed in enumerate(seeds):
+        train.seed_everything(seed)
+        G_alone, D_alone = build()
+        history = train.fit(
+            G_alone, D_alone, dists[s], steps, batch_size=BATCH, seed=seed, progress=False,
+            opt_D=torch.optim.RMSprop(D_alone.parameters(), lr=lr),
+            opt_G=torch.optim.RMSprop(G_alone.parameters(), lr=lr), **kw,
+        )  # fmt: skip
+        assert_same_weights(G_alone, G.unstack(s), **TRAINED)
+        assert_same_weights(D_alone, D.unstack(s), **TRAINED)
+        for column in ["loss_D", "loss_G", "d_real", "d_fake", "grad_norm_D", "grad_norm_G"]:
+            assert_close(getattr(histories[s], column), getattr(history, column), **TRAINED)
+
+
+@pytest.mark.parametrize("c", [0.0, -0.01, float("nan"), "0.01x"])
+def test_a_bad_weight_clip_is_named(c):
+    G, D, _ = batched.stack_players(builder("vanilla"), [0, 1])
+    with pytest.raises(ValueError, match=f"weight_clip must be a positive.*got {c!r}"):
+        batched.fit_many(G, D, RING, 1, seeds=[0, 1], loss="wasserstein", weight_clip=c)
+
+
 def test_a_run_is_the_same_whichever_runs_share_its_batch():
     build = builder("minibatch std")  # batch statistics: the likeliest to leak between runs
     G_first, D_first, _ = batched.stack_players(build, [7, 1])
