@@ -62,8 +62,8 @@ def training_curves(history: History, ax: Axes | None = None) -> Axes:
     ax.set_xlabel("step")
     ax.set_ylabel("loss")
     prob = ax.twinx()
-    prob.plot(history.step, history.d_real, lw=1, ls="--", c=REAL_COLOR, label="mean D(x)")
-    prob.plot(history.step, history.d_fake, lw=1, ls="--", c=FAKE_COLOR, label="mean D(G(z))")
+    prob.plot(history.step, history.d_real, lw=1, ls="--", c=REAL_COLOR, label="mean $D(x)$")
+    prob.plot(history.step, history.d_fake, lw=1, ls="--", c=FAKE_COLOR, label="mean $D(G(z))$")
     prob.set_ylim(0, 1)
     prob.set_ylabel("D's probability of 'real'")
     lines = ax.get_lines() + prob.get_lines()
@@ -193,7 +193,7 @@ class Live1D(_LiveFigure):
         ax_jsd.axhline(math.log(2), c="grey", lw=0.5, ls=":")
         ax_jsd.set_ylim(0, math.log(2) * 1.05)
         ax_jsd.set_xlabel("step")
-        ax_jsd.set_title("JSD($p_{data}$ || $p_g$)")
+        ax_jsd.set_title(r"$\mathrm{JSD}(p_{data} \,\|\, p_g)$")
         self.fig.tight_layout()
         self._show()
 
@@ -229,7 +229,7 @@ def decision_heatmap(
         axis = plane.plane_grid(limit, resolution)[:resolution, 0].numpy()
         ax.contour(axis, axis, values, levels=[0.5], colors="black", linewidths=0.8)
     if colorbar:
-        ax.figure.colorbar(image, ax=ax, label="D(x)", fraction=0.046, pad=0.04)
+        ax.figure.colorbar(image, ax=ax, label="$D(x)$", fraction=0.046, pad=0.04)
     ax.set_xlim(-limit, limit)
     ax.set_ylim(-limit, limit)
     ax.set_aspect("equal")
@@ -302,7 +302,7 @@ def saturation_curves(
             ax_grad.plot(q, g_loss_logit_gradient(kind, q).abs(), "o", c=color)
     for ax in axes:
         ax.set_xscale("log")
-        ax.set_xlabel("D(G(z)): D's probability that the fake is real")
+        ax.set_xlabel("$D(G(z))$: D's probability that the fake is real")
         if confidence is not None:
             ax.axvline(confidence, c="grey", lw=0.6)
     ax_loss.set_ylabel("generator loss")
@@ -311,7 +311,7 @@ def saturation_curves(
     for ax in axes:  # no minor ticks on the log axes: they cost most of a redraw
         ax.xaxis.set_minor_locator(NullLocator())
     ax_grad.yaxis.set_minor_locator(NullLocator())
-    ax_grad.set_ylabel("|d loss / d score|")
+    ax_grad.set_ylabel(r"$|\partial L_G / \partial s|$")
     ax_grad.legend(fontsize=7)
     return ax_loss, ax_grad
 
@@ -327,12 +327,12 @@ def loss_race(runs: dict[str, Any], axes: tuple[Axes, Axes] | None = None) -> tu
         ax_dist.plot(run.eval_steps, run.distance, c=color, label=run.label)
         ax_grad.plot(run.history.step, run.history.grad_norm_G, c=color, lw=0.8, label=run.label)
     ax_dist.set_xlabel("step")
-    ax_dist.set_ylabel("W1(p_g, p_data)")
+    ax_dist.set_ylabel("$W_1(p_g, p_{data})$")
     ax_dist.set_ylim(bottom=0)
     ax_dist.legend(fontsize=7)
     ax_grad.set_yscale("log")
     ax_grad.set_xlabel("step")
-    ax_grad.set_ylabel("||grad of G's loss||")
+    ax_grad.set_ylabel(r"$\|\nabla_\theta L_G\|$, G's gradient")
     ax_grad.legend(fontsize=7)
     return ax_dist, ax_grad
 
