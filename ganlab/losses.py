@@ -30,7 +30,8 @@ def _check_scores(name: str, scores: torch.Tensor) -> None:
 
 
 def minimax_value(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
-    """The value V(D, G) = E_x[log D(x)] + E_z[log(1 - D(G(z)))] (Goodfellow et al. 2014).
+    """The value of the game (Goodfellow et al. 2014):
+    V(D, G) = E_x[log D(x)] + E_z[log(1 - D(G(z)))].
 
     D maximises V and G minimises it; V <= 0, and V = -log 4 when D = 1/2 everywhere.
     """
@@ -42,7 +43,7 @@ def minimax_value(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
 def d_loss_minimax(
     d_real: torch.Tensor, d_fake: torch.Tensor, real_label: float = 1.0
 ) -> torch.Tensor:
-    """D's loss -V: binary cross-entropy, label ``real_label`` on reals and 0 on fakes.
+    """D's loss -V: binary cross-entropy, label ``real_label`` on reals, 0 on fakes.
 
     -E_x[y log D(x) + (1 - y) log(1 - D(x))] - E_z[log(1 - D(G(z)))], y = real_label.
     y = 1 gives exactly -V(D, G); y = 0.9 is one-sided label smoothing (Salimans et
