@@ -224,7 +224,8 @@ def d_step_many(
     ``train.d_step`` for S runs; x_real (S, B, d), z (S, B, latent). The penalty P (e.g.
     ``losses.wgan_gp``) sees the runs' batches end to end, (S B, d): its mean over S B is
     (1/S) sum_s P_s, so S times it is the sum. ``e`` (S, B): WGAN-GP's interpolation weights.
-    Returns per-run stats, each (S,): loss_D (without the penalty), d_real, d_fake, grad_norm_D.
+    Returns per-run stats, each (S,): loss_D (without the penalty), p_real, p_fake (mean
+    probabilities), grad_norm_D.
     """
     runs, batch = x_real.shape[:2]
     with torch.no_grad():
@@ -245,8 +246,8 @@ def d_step_many(
     with torch.no_grad():
         return {
             "loss_D": loss_D.detach(),
-            "d_real": torch.sigmoid(d_real).mean(1),
-            "d_fake": torch.sigmoid(d_fake).mean(1),
+            "p_real": torch.sigmoid(d_real).mean(1),
+            "p_fake": torch.sigmoid(d_fake).mean(1),
             "grad_norm_D": _grad_norms(D),
         }
 

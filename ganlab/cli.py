@@ -311,7 +311,7 @@ def train_dcgan(args: argparse.Namespace, argv: list[str]) -> int:
         )
         last = history.last()
         print(f"epoch {epoch}: loss_D {last['loss_D']:.3f}, loss_G {last['loss_G']:.3f}, "
-              f"D(x) {last['d_real']:.2f}, D(G(z)) {last['d_fake']:.2f}, "
+              f"D(x) {last['p_real']:.2f}, D(G(z)) {last['p_fake']:.2f}, "
               f"{time.perf_counter() - started:.0f} s so far", flush=True)  # fmt: skip
 
     try:

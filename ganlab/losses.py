@@ -216,18 +216,19 @@ def r1_penalty(
 def gradient_penalty(
     D: Callable[[torch.Tensor], torch.Tensor],
     x: torch.Tensor,
-    weight: float,
+    lam: float,
     target: float = 1.0,
 ) -> torch.Tensor:
-    """The one-centred penalty (weight / 2) E[(||grad_x D(x)|| - target)^2] of WGAN-GP.
+    """The one-centred penalty lam E[(||grad_x D(x)|| - target)^2] of WGAN-GP.
 
     Gulrajani et al. (2017) evaluate it at random interpolates between real and fake
-    samples (pass those as ``x``) with weight 2 * 10; the 1/2 matches ``r1_penalty``.
+    samples (pass those as ``x``) with lam = 10; ``wgan_gp`` does that. With target 0 it is
+    R1's gradient term, with R1's gamma = 2 lam (R1 writes gamma / 2).
     """
-    if not weight >= 0:
-        raise ValueError(f"weight must be >= 0, got {weight!r}")
+    if not lam >= 0:
+        raise ValueError(f"lam must be >= 0, got {lam!r}")
     grad = input_gradients(D, x)
-    return 0.5 * weight * (grad.norm(dim=1) - target).pow(2).mean()
+    return lam * (grad.norm(dim=1) - target).pow(2).mean()
 
 
 Penalty = Callable[
@@ -276,7 +277,7 @@ def wgan_gp(lam: float = 10.0) -> Penalty:
             )
         e = e.reshape(shape)
         x_hat = e * x_real.detach() + (1 - e) * x_fake.detach()
-        return gradient_penalty(D, x_hat, weight=2 * lam)  # (weight / 2)(...)^2 = lam (...)^2
+        return gradient_penalty(D, x_hat, lam)
 
     penalty.__name__ = penalty.__qualname__ = f"wgan_gp({lam:g})"  # what a printout shows
     return penalty

@@ -62,8 +62,8 @@ def training_curves(history: History, ax: Axes | None = None) -> Axes:
     ax.set_xlabel("step")
     ax.set_ylabel("loss")
     prob = ax.twinx()
-    prob.plot(history.step, history.d_real, lw=1, ls="--", c=REAL_COLOR, label="mean $D(x)$")
-    prob.plot(history.step, history.d_fake, lw=1, ls="--", c=FAKE_COLOR, label="mean $D(G(z))$")
+    prob.plot(history.step, history.p_real, lw=1, ls="--", c=REAL_COLOR, label="mean $D(x)$")
+    prob.plot(history.step, history.p_fake, lw=1, ls="--", c=FAKE_COLOR, label="mean $D(G(z))$")
     prob.set_ylim(0, 1)
     prob.set_ylabel("D's probability of 'real'")
     lines = ax.get_lines() + prob.get_lines()
@@ -347,7 +347,7 @@ def dirac_field(
 ) -> Axes:
     """The Dirac-GAN's vector field over (theta, psi) in [-limit, limit]^2, a 10 x 10 grid as
     in Mescheder et al.'s demo, with a trajectory from ``theory.dirac_trajectory`` on top.
-    ``field`` takes r1, gp, noise_std as ``theory.dirac_vector_field``."""
+    ``field`` takes gamma, lam, noise_std as ``theory.dirac_vector_field``."""
     ax = _axes(ax, figsize=(4, 4))
     axis = torch.linspace(-limit, limit, 10, dtype=torch.float64)
     theta, psi = torch.meshgrid(axis, axis, indexing="xy")

@@ -297,8 +297,8 @@ def dirac_vector_field(
     psi: torch.Tensor | float,
     loss: str = "saturating",
     *,
-    r1: float = 0.0,
-    gp: float = 0.0,
+    gamma: float = 0.0,
+    lam: float = 0.0,
     noise_std: float = 0.0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The gradient field (d theta/dt, d psi/dt) of the Dirac-GAN (Mescheder et al. 2018).
@@ -312,8 +312,8 @@ def dirac_vector_field(
         nonsaturating:  (psi sigmoid(-psi theta), -theta sigmoid(psi theta))
         wasserstein:    (psi, -theta)
 
-    so the equilibrium is (0, 0). ``r1`` adds the R1 penalty (r1 / 2) psi^2 to L_D
-    (d psi/dt -= r1 psi); ``gp`` adds the WGAN-GP penalty (gp / 2)(|psi| - 1)^2;
+    so the equilibrium is (0, 0). ``gamma`` adds the R1 penalty (gamma / 2) psi^2 to L_D
+    (d psi/dt -= gamma psi); ``lam`` adds the WGAN-GP penalty lam (|psi| - 1)^2;
     ``noise_std`` adds Gaussian instance noise of that std to real and fake samples
     (expectations by a 40-point Gauss-Hermite rule). The paper lets D score "fake" high,
     which flips the sign of psi: its start (1, 1) is (1, -1) here.
@@ -322,7 +322,7 @@ def dirac_vector_field(
     """
     if loss not in DIRAC_LOSSES:
         raise ValueError(f"unknown Dirac-GAN loss {loss!r}; expected one of {DIRAC_LOSSES}")
-    for name, value in (("r1", r1), ("gp", gp), ("noise_std", noise_std)):
+    for name, value in (("gamma", gamma), ("lam", lam), ("noise_std", noise_std)):
         if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
             raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
     theta = torch.as_tensor(theta, dtype=torch.float64)
@@ -350,7 +350,7 @@ def dirac_vector_field(
             d_theta = psi * mean(torch.sigmoid(ps * x_fake))
         else:  # L_G = -E[log D(x_fake)] = E[softplus(-psi x_fake)]
             d_theta = psi * mean(torch.sigmoid(-ps * x_fake))
-    d_psi = d_psi - r1 * psi - gp * (psi.abs() - 1) * torch.sign(psi)
+    d_psi = d_psi - gamma * psi - 2 * lam * (psi.abs() - 1) * torch.sign(psi)
     return d_theta, d_psi
 
 
@@ -362,8 +362,8 @@ def dirac_trajectory(
     step_size: float = 0.2,
     steps: int = 500,
     d_steps: int = 1,
-    r1: float = 0.0,
-    gp: float = 0.0,
+    gamma: float = 0.0,
+    lam: float = 0.0,
     noise_std: float = 0.0,
     clip: float | None = None,
 ) -> torch.Tensor:
@@ -386,7 +386,7 @@ def dirac_trajectory(
         positive_float("clip", clip)
     if len(start) != 2 or not all(math.isfinite(float(v)) for v in start):
         raise ValueError(f"start must be a finite pair (theta, psi), got {start!r}")
-    kwargs = {"loss": loss, "r1": r1, "gp": gp, "noise_std": noise_std}
+    kwargs = {"loss": loss, "gamma": gamma, "lam": lam, "noise_std": noise_std}
 
     def clipped(psi: torch.Tensor) -> torch.Tensor:
         return psi if clip is None else psi.clamp(-clip, clip)
@@ -410,7 +410,7 @@ def dirac_jacobian(loss: str = "saturating", **kwargs: float) -> torch.Tensor:
     """The Jacobian of ``dirac_vector_field`` at the equilibrium (0, 0), by autograd.
 
     Rows are (d theta/dt, d psi/dt), columns (theta, psi); float64, shape (2, 2).
-    Keyword arguments (r1, gp, noise_std) as in ``dirac_vector_field``.
+    Keyword arguments (gamma, lam, noise_std) as in ``dirac_vector_field``.
     """
     point = torch.zeros(2, dtype=torch.float64)
 
@@ -420,14 +420,14 @@ def dirac_jacobian(loss: str = "saturating", **kwargs: float) -> torch.Tensor:
     return torch.autograd.functional.jacobian(field, point)
 
 
-def dirac_eigenvalues(r1: float = 0.0, f1: float = 0.5) -> tuple[complex, complex]:
-    """Eigenvalues of the Dirac-GAN's Jacobian at (0, 0) with the R1 penalty r1.
+def dirac_eigenvalues(gamma: float = 0.0, f1: float = 0.5) -> tuple[complex, complex]:
+    """Eigenvalues of the Dirac-GAN's Jacobian at (0, 0) with the R1 penalty's gamma.
 
-    lambda = -r1/2 +- sqrt(r1^2/4 - f'(0)^2), with f'(0) = 1/2 for the GAN losses
-    (Mescheder et al. 2018): purely imaginary (+-i/2, a rotation) for r1 = 0, a damped
-    spiral for 0 < r1 < 1, and real (no rotation; critical damping) from r1 = 2 f'(0) = 1.
+    lambda = -gamma/2 +- sqrt(gamma^2/4 - f'(0)^2), with f'(0) = 1/2 for the GAN losses
+    (Mescheder et al. 2018): purely imaginary (+-i/2, a rotation) for gamma = 0, a damped
+    spiral for 0 < gamma < 1, and real (no rotation; critical damping) from gamma = 2 f'(0) = 1.
     """
-    if not r1 >= 0:
-        raise ValueError(f"r1 must be >= 0, got {r1!r}")
-    root = cmath.sqrt(r1**2 / 4 - f1**2)
-    return (-r1 / 2 + root, -r1 / 2 - root)
+    if not gamma >= 0:
+        raise ValueError(f"gamma must be >= 0, got {gamma!r}")
+    root = cmath.sqrt(gamma**2 / 4 - f1**2)
+    return (-gamma / 2 + root, -gamma / 2 - root)

@@ -70,16 +70,17 @@ def seed_everything(seed: int) -> torch.Generator:
 class History:
     """What ``fit`` records once per step (after the step's G update).
 
-    ``d_real`` and ``d_fake`` are mean D(x) and mean D(G(z)) as probabilities, measured
-    in the step's last D update; the grad norms are the global L2 norms of the
+    ``p_real`` and ``p_fake`` are mean D(x) and mean D(G(z)) as probabilities,
+    sigmoid of the logits that ``losses`` call ``d_real`` and ``d_fake``, measured in the
+    step's last D update; the grad norms are the global L2 norms of the
     parameter gradients of that D update and of the G update.
     """
 
     step: list[int] = field(default_factory=list)
     loss_D: list[float] = field(default_factory=list)
     loss_G: list[float] = field(default_factory=list)
-    d_real: list[float] = field(default_factory=list)
-    d_fake: list[float] = field(default_factory=list)
+    p_real: list[float] = field(default_factory=list)
+    p_fake: list[float] = field(default_factory=list)
     grad_norm_D: list[float] = field(default_factory=list)
     grad_norm_G: list[float] = field(default_factory=list)
 
@@ -88,8 +89,8 @@ class History:
         self.step.append(step)
         self.loss_D.append(d_stats["loss_D"])
         self.loss_G.append(g_stats["loss_G"])
-        self.d_real.append(d_stats["d_real"])
-        self.d_fake.append(d_stats["d_fake"])
+        self.p_real.append(d_stats["p_real"])
+        self.p_fake.append(d_stats["p_fake"])
         self.grad_norm_D.append(d_stats["grad_norm_D"])
         self.grad_norm_G.append(g_stats["grad_norm_G"])
 
@@ -174,8 +175,8 @@ def d_step(
         opt_D.step()
     return {
         "loss_D": loss_D.item(),
-        "d_real": torch.sigmoid(d_real).mean().item(),
-        "d_fake": torch.sigmoid(d_fake).mean().item(),
+        "p_real": torch.sigmoid(d_real).mean().item(),
+        "p_fake": torch.sigmoid(d_fake).mean().item(),
         "grad_norm_D": norm,
     }
 

@@ -73,7 +73,7 @@ def conditional_step(
     """``adversarial_step`` for a class-conditional pair: x_fake = G(z, y_fake); D (a
     ``models.ConditionalDiscriminator``) descends ``D.d_loss(x_real, y_real, x_fake, y_fake)``,
     then G descends ``D.g_loss(x_fake, y_fake)`` through the updated D, G's parameters only.
-    ``d_real``/``d_fake`` in the stats are the mean sigmoid of D's realness logits."""
+    ``p_real``/``p_fake`` in the stats are the mean sigmoid of D's realness logits."""
     x_fake = G(z, y_fake)
     loss_D, real_logit, fake_logit = D.d_loss(x_real, y_real, x_fake.detach(), y_fake)
     return _update_d_then_g(G, D, opt_D, opt_G, loss_D, (real_logit, fake_logit),
@@ -106,8 +106,8 @@ def _update_d_then_g(
         opt_G.step()
     d_stats = {
         "loss_D": loss_D.item(),
-        "d_real": torch.sigmoid(logits[0]).mean().item(),
-        "d_fake": torch.sigmoid(logits[1]).mean().item(),
+        "p_real": torch.sigmoid(logits[0]).mean().item(),
+        "p_fake": torch.sigmoid(logits[1]).mean().item(),
         "grad_norm_D": norm_D,
     }
     return d_stats, {"loss_G": loss_G.item(), "grad_norm_G": norm_G}

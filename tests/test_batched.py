@@ -118,7 +118,7 @@ def test_first_steps_of_each_run_are_those_of_fit(remedy, overrides):
         G_alone, D_alone, history = fit_alone(build, seed, dists[s], steps, **kw)
         assert_same_weights(G_alone, G.unstack(s), **TRAINED)
         assert_same_weights(D_alone, D.unstack(s), **TRAINED)
-        columns = ["loss_G", "d_real", "d_fake", "grad_norm_D", "grad_norm_G"]
+        columns = ["loss_G", "p_real", "p_fake", "grad_norm_D", "grad_norm_G"]
         if "penalty" not in kw:  # with a penalty fit_many's loss_D leaves it out
             columns.append("loss_D")
         for column in columns:
@@ -156,7 +156,7 @@ def test_weight_clipping_with_rmsprop_is_that_of_fit():
         )  # fmt: skip
         assert_same_weights(G_alone, G.unstack(s), **TRAINED)
         assert_same_weights(D_alone, D.unstack(s), **TRAINED)
-        for column in ["loss_D", "loss_G", "d_real", "d_fake", "grad_norm_D", "grad_norm_G"]:
+        for column in ["loss_D", "loss_G", "p_real", "p_fake", "grad_norm_D", "grad_norm_G"]:
             assert_close(getattr(histories[s], column), getattr(history, column), **TRAINED)
 
 

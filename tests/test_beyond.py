@@ -167,17 +167,17 @@ def per_sample_gradient_norms(D, x: torch.Tensor) -> torch.Tensor:
 
 @pytest.mark.parametrize("B", [1, 3, 16])
 def test_gradient_penalty_of_a_linear_critic_is_per_sample_not_batch_wide(B):
-    """grad_x D(x_i) = w for every sample: (weight / 2)(||w|| - 1)^2 whatever B. The norm of the
-    whole (B, d) gradient, sqrt(B) ||w||, would give (weight / 2)(sqrt(B) ||w|| - 1)^2 instead;
+    """grad_x D(x_i) = w for every sample: lam (||w|| - 1)^2 whatever B. The norm of the
+    whole (B, d) gradient, sqrt(B) ||w||, would give lam (sqrt(B) ||w|| - 1)^2 instead;
     for a unit w the per-sample penalty is exactly 0 for any batch."""
     x = batch(B, 2, B)
     D = linear_critic([3.0, -4.0])  # ||w|| = 5
-    value = losses.gradient_penalty(D, x, 2.0)
+    value = losses.gradient_penalty(D, x, 1.0)
     assert_close(value, torch.tensor(16.0, dtype=F64))
     batch_wide = (math.sqrt(B) * 5 - 1) ** 2
     assert (B == 1) == math.isclose(value.item(), batch_wide)
     unit = linear_critic([0.6, -0.8])
-    assert losses.gradient_penalty(unit, x, 2.0).item() == pytest.approx(0.0, abs=1e-24)
+    assert losses.gradient_penalty(unit, x, 1.0).item() == pytest.approx(0.0, abs=1e-24)
     torch.manual_seed(B)
     assert losses.wgan_gp(10.0)(unit, x, batch(B, 2, B + 100)).item() == pytest.approx(
         0.0, abs=1e-24
@@ -190,11 +190,11 @@ def test_gradient_penalty_of_a_nonlinear_critic_is_the_mean_over_per_sample_grad
     x = 1.5 * batch(7, 2, 5)
     norms = per_sample_gradient_norms(D, x)
     assert float(norms.max() - norms.min()) > 0.05  # the samples' gradients do differ
-    for weight, target in ((2.0, 1.0), (3.0, 0.0), (20.0, 0.3)):
-        expected = weight / 2 * (norms - target).pow(2).mean()
-        assert_close(losses.gradient_penalty(D, x, weight, target=target), expected)
+    for lam, target in ((1.0, 1.0), (1.5, 0.0), (10.0, 0.3)):
+        expected = lam * (norms - target).pow(2).mean()
+        assert_close(losses.gradient_penalty(D, x, lam, target=target), expected)
     batch_wide = 1.0 * (norms.pow(2).sum().sqrt() - 1) ** 2
-    assert not torch.isclose(losses.gradient_penalty(D, x, 2.0), batch_wide)
+    assert not torch.isclose(losses.gradient_penalty(D, x, 1.0), batch_wide)
 
 
 def test_wgan_gp_of_a_nonlinear_critic_is_lam_mean_of_per_sample_terms_at_the_interpolates():

@@ -29,8 +29,8 @@ def reference_field(
     psi: float,
     loss: str,
     *,
-    r1: float = 0.0,
-    gp: float = 0.0,
+    gamma: float = 0.0,
+    lam: float = 0.0,
     eps_real: torch.Tensor | None = None,
     eps_fake: torch.Tensor | None = None,
 ) -> tuple[float, float]:
@@ -48,7 +48,7 @@ def reference_field(
     else:
         loss_D = losses.d_loss_minimax(ps * x_real, ps * x_fake)
         loss_G = GAN_G_LOSSES[loss](ps * x_fake)
-    loss_D = loss_D + r1 / 2 * ps**2 + gp / 2 * (ps.abs() - 1) ** 2
+    loss_D = loss_D + gamma / 2 * ps**2 + lam * (ps.abs() - 1) ** 2
     (g_theta,) = torch.autograd.grad(loss_G, th)
     (g_psi,) = torch.autograd.grad(loss_D, ps)
     return -g_theta.item(), -g_psi.item()
@@ -69,13 +69,15 @@ def norms(path: torch.Tensor) -> torch.Tensor:
 
 
 @pytest.mark.parametrize("loss", theory.DIRAC_LOSSES)
-@pytest.mark.parametrize(("r1", "gp"), [(0.0, 0.0), (0.5, 0.0), (0.0, 0.7), (0.3, 1.2)])
-def test_field_is_minus_each_players_gradient_of_its_own_loss(loss, r1, gp):
+@pytest.mark.parametrize(("gamma", "lam"), [(0.0, 0.0), (0.5, 0.0), (0.0, 0.35), (0.3, 0.6)])
+def test_field_is_minus_each_players_gradient_of_its_own_loss(loss, gamma, lam):
     """At 25 random (theta, psi): the field equals autograd through losses.d_loss_* / g_loss_*."""
     points = random_points(25, seed=1)
-    d_theta, d_psi = theory.dirac_vector_field(points[:, 0], points[:, 1], loss, r1=r1, gp=gp)
+    d_theta, d_psi = theory.dirac_vector_field(
+        points[:, 0], points[:, 1], loss, gamma=gamma, lam=lam
+    )
     expected = torch.tensor(
-        [reference_field(t, p, loss, r1=r1, gp=gp) for t, p in points.tolist()], dtype=F64
+        [reference_field(t, p, loss, gamma=gamma, lam=lam) for t, p in points.tolist()], dtype=F64
     )
     assert d_theta.dtype == d_psi.dtype == F64
     assert_close(d_theta, expected[:, 0], rtol=1e-12, atol=1e-12)
@@ -125,7 +127,7 @@ def test_instance_noise_field_is_the_expected_gradient_monte_carlo(loss):
                     theta,
                     psi,
                     loss,
-                    r1=0.2,
+                    gamma=0.2,
                     eps_real=s * torch.randn(size, generator=generator, dtype=F64),
                     eps_fake=s * torch.randn(size, generator=generator, dtype=F64),
                 )
@@ -134,17 +136,17 @@ def test_instance_noise_field_is_the_expected_gradient_monte_carlo(loss):
             dtype=F64,
         )
         mean, stderr = estimates.mean(0), estimates.std(0) / math.sqrt(batches)
-        field = torch.stack(theory.dirac_vector_field(theta, psi, loss, r1=0.2, noise_std=s))
+        field = torch.stack(theory.dirac_vector_field(theta, psi, loss, gamma=0.2, noise_std=s))
         assert bool(((field - mean).abs() <= 5 * stderr + 1e-9).all()), (theta, psi, field, mean)
         if loss != "wasserstein":  # the noise matters: the noiseless field is far off
-            noiseless = torch.stack(theory.dirac_vector_field(theta, psi, loss, r1=0.2))
+            noiseless = torch.stack(theory.dirac_vector_field(theta, psi, loss, gamma=0.2))
             assert float((noiseless - mean).abs().max()) > 20 * float(stderr.max())
 
 
 def test_field_rejects_unknown_loss_and_bad_strengths_naming_them():
     with pytest.raises(ValueError, match="unknown Dirac-GAN loss 'hinge'"):
         theory.dirac_vector_field(1.0, 1.0, "hinge")
-    for name in ("r1", "gp", "noise_std"):
+    for name in ("gamma", "lam", "noise_std"):
         for value in (-0.5, float("nan"), float("inf")):
             with pytest.raises(
                 ValueError, match=f"{name} must be a finite number >= 0, got {value}"
@@ -178,12 +180,12 @@ def test_nonsaturating_flow_does_not_conserve_the_squared_distance():
 
 
 @pytest.mark.parametrize("loss", ["saturating", "wasserstein"])
-@pytest.mark.parametrize("r1", [0.1, 1.0])
-def test_r1_makes_the_squared_distance_decrease_where_psi_is_not_zero(loss, r1):
-    """With the penalty the rate is -2 r1 psi^2: <= 0 everywhere, < 0 where psi != 0."""
-    d_theta, d_psi = theory.dirac_vector_field(GRID_THETA, GRID_PSI, loss, r1=r1)
+@pytest.mark.parametrize("gamma", [0.1, 1.0])
+def test_r1_makes_the_squared_distance_decrease_where_psi_is_not_zero(loss, gamma):
+    """With the penalty the rate is -2 gamma psi^2: <= 0 everywhere, < 0 where psi != 0."""
+    d_theta, d_psi = theory.dirac_vector_field(GRID_THETA, GRID_PSI, loss, gamma=gamma)
     rate = 2 * (GRID_THETA * d_theta + GRID_PSI * d_psi)
-    assert_close(rate, -2 * r1 * GRID_PSI**2, rtol=1e-12, atol=1e-13)
+    assert_close(rate, -2 * gamma * GRID_PSI**2, rtol=1e-12, atol=1e-13)
     assert bool((rate[GRID_PSI != 0] < 0).all())
     assert bool((rate <= 1e-13).all())
 
@@ -260,8 +262,8 @@ PUBLISHED = [
     ("nonsaturating", "alternating", {}, (0.39, 0.28)),
     ("wasserstein", "simultaneous", {"clip": 1.0}, (1.10, 1.00)),
     ("wasserstein", "alternating", {"clip": 1.0}, (1.04, 1.02)),
-    ("wasserstein", "simultaneous", {"gp": 0.7}, (1.68, 1.80)),
-    ("wasserstein", "alternating", {"gp": 0.7}, (1.39, 1.22)),
+    ("wasserstein", "simultaneous", {"lam": 0.35}, (1.68, 1.80)),
+    ("wasserstein", "alternating", {"lam": 0.35}, (1.39, 1.22)),
 ]
 
 
@@ -286,7 +288,7 @@ def test_saturating_alternating_neither_diverges_nor_converges():
 
 @pytest.mark.parametrize("scheme", theory.DIRAC_SCHEMES)
 @pytest.mark.parametrize(
-    ("kwargs", "tol"), [({"r1": 0.3}, 1e-4), ({"r1": 1.0}, 1e-4), ({"noise_std": 0.7}, 1e-3)]
+    ("kwargs", "tol"), [({"gamma": 0.3}, 1e-4), ({"gamma": 1.0}, 1e-4), ({"noise_std": 0.7}, 1e-3)]
 )
 def test_zero_centred_penalties_and_instance_noise_converge(scheme, kwargs, tol):
     r = norms(theory.dirac_trajectory(scheme=scheme, **kwargs))
@@ -330,8 +332,8 @@ def test_clip_keeps_psi_within_the_clip_at_every_row(scheme, loss):
     [
         ({"loss": "hinge"}, "unknown Dirac-GAN loss 'hinge'"),
         ({"scheme": "sequential"}, "unknown update scheme 'sequential'"),
-        ({"r1": -0.1}, "r1 must be a finite number >= 0, got -0.1"),
-        ({"gp": -1.0}, "gp must be a finite number >= 0, got -1.0"),
+        ({"gamma": -0.1}, "gamma must be a finite number >= 0, got -0.1"),
+        ({"lam": -1.0}, "lam must be a finite number >= 0, got -1.0"),
         ({"noise_std": -0.7}, "noise_std must be a finite number >= 0, got -0.7"),
         ({"step_size": 0.0}, "step_size must be a positive finite number, got 0.0"),
         ({"step_size": -0.2}, "step_size must be a positive finite number, got -0.2"),
@@ -365,7 +367,7 @@ def assert_same_complex(a, b, tol: float) -> None:
 @pytest.mark.parametrize("gamma", [0.0, 0.3, 1.0, 2.0])
 def test_jacobian_eigenvalues_with_r1_follow_the_closed_form(gamma):
     """J = [[0, 1/2], [-1/2, -gamma]]; eigenvalues -gamma/2 +- sqrt(gamma^2/4 - 1/4)."""
-    jac = theory.dirac_jacobian(r1=gamma)
+    jac = theory.dirac_jacobian(gamma=gamma)
     assert jac.shape == (2, 2) and jac.dtype == F64
     assert_close(jac, torch.tensor([[0.0, 0.5], [-0.5, -gamma]], dtype=F64), rtol=0, atol=1e-14)
     root = cmath.sqrt(gamma**2 / 4 - 1 / 4)
@@ -402,7 +404,7 @@ def test_jacobian_of_the_other_losses():
 
 
 def test_dirac_eigenvalues_rejects_negative_r1():
-    with pytest.raises(ValueError, match="r1 must be >= 0, got -1"):
+    with pytest.raises(ValueError, match="gamma must be >= 0, got -1"):
         theory.dirac_eigenvalues(-1)
 
 

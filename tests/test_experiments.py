@@ -100,15 +100,15 @@ def test_a_tiny_run_records_w1_after_the_head_start_and_every_few_steps(tiny_pai
         assert run.eval_steps == [0, 10, 20, 30, 40]
         assert len(run.distance) == 5 and all(math.isfinite(d) for d in run.distance)
         assert run.history.step == list(range(1, 41))
-        assert 0 < run.d_fake_after_head_start < 1
+        assert 0 < run.p_fake_after_head_start < 1
 
 
 def test_both_losses_start_from_the_same_point(tiny_pair):
     """Same init and head start: the same W1 and D(G(z)) at step 0, different afterwards."""
     sat, nonsat = tiny_pair["saturating"], tiny_pair["nonsaturating"]
     assert sat.distance[0] == nonsat.distance[0]
-    assert sat.d_fake_after_head_start == nonsat.d_fake_after_head_start
-    assert sat.history.d_real[0] == nonsat.history.d_real[0]  # the first D update agrees too
+    assert sat.p_fake_after_head_start == nonsat.p_fake_after_head_start
+    assert sat.history.p_real[0] == nonsat.history.p_real[0]  # the first D update agrees too
     assert sat.distance[1:] != nonsat.distance[1:]
 
 
@@ -125,7 +125,7 @@ def test_head_start_run_passes_its_settings_on():
     """d_steps and the optimizer reach fit; head_start = 0 leaves D(G(z)) undefined."""
     settings = {**TINY, "head_start": 0, "steps": 10, "every": 5}
     base = experiments.head_start_run(**settings)
-    assert math.isnan(base.d_fake_after_head_start)
+    assert math.isnan(base.p_fake_after_head_start)
     adam = experiments.head_start_run(optimizer="adam", **settings)
     assert adam.history.loss_G != base.history.loss_G
     k3 = experiments.head_start_run(d_steps=3, **settings)
@@ -168,7 +168,7 @@ def default_pair() -> dict[str, experiments.Run]:
 
 def test_after_the_head_start_the_saturating_loss_stalls_and_the_other_learns(default_pair):
     sat, nonsat = default_pair["saturating"], default_pair["nonsaturating"]
-    assert sat.d_fake_after_head_start < 0.01  # D rejects the fakes with confidence
+    assert sat.p_fake_after_head_start < 0.01  # D rejects the fakes with confidence
     assert sat.distance[0] > 4
     assert min(sat.distance) > 3  # barely moves in 200 steps
     assert sat.steps_to(0.5) is None

@@ -186,13 +186,13 @@ def test_gradient_norms_of_half_the_squared_norm_are_the_norms_of_x():
 
 
 def test_gradient_norms_are_the_ones_wgan_gp_penalises():
-    """gradient_penalty(D, x, weight=2, target=0) = E ||grad D(x)||^2."""
+    """gradient_penalty(D, x, lam=1, target=0) = E ||grad D(x)||^2."""
     torch.manual_seed(0)
     D = models.MLPDiscriminator(width=8, depth=2)
     x = torch.randn(32, 2)
     norms = lipschitz.gradient_norms(D, x)
     assert not norms.requires_grad
-    assert_close(norms.pow(2).mean(), losses.gradient_penalty(D, x, 2.0, target=0.0).detach())
+    assert_close(norms.pow(2).mean(), losses.gradient_penalty(D, x, 1.0, target=0.0).detach())
 
 
 def test_gradient_norms_needs_a_floating_batch():

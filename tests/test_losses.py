@@ -436,24 +436,24 @@ def test_r1_penalty_is_zero_for_gamma_zero_and_rejects_negative_gamma():
             losses.r1_penalty(D, batch(4, 2, 0), gamma)
 
 
-@pytest.mark.parametrize(("weight", "target"), [(1.0, 1.0), (20.0, 1.0), (2.0, 0.5), (3.0, 0.0)])
-def test_gradient_penalty_of_a_linear_critic(weight, target):
-    """(weight / 2) (||w|| - target)^2 with ||w|| = 5; backward gives weight (1 - t/||w||) w."""
+@pytest.mark.parametrize(("lam", "target"), [(0.5, 1.0), (10.0, 1.0), (1.0, 0.5), (1.5, 0.0)])
+def test_gradient_penalty_of_a_linear_critic(lam, target):
+    """lam (||w|| - target)^2 with ||w|| = 5; backward gives 2 lam (1 - t/||w||) w."""
     D = linear_critic([3.0, -4.0])
-    penalty = losses.gradient_penalty(D, batch(6, 2, 2), weight, target=target)
-    assert_close(penalty, torch.tensor(weight / 2 * (5.0 - target) ** 2, dtype=F64))
+    penalty = losses.gradient_penalty(D, batch(6, 2, 2), lam, target=target)
+    assert_close(penalty, torch.tensor(lam * (5.0 - target) ** 2, dtype=F64))
     penalty.backward()
     w = torch.tensor([[3.0, -4.0]], dtype=F64)
-    assert_close(D.weight.grad, weight * (5.0 - target) * w / 5.0)
+    assert_close(D.weight.grad, 2 * lam * (5.0 - target) * w / 5.0)
 
 
 def test_gradient_penalty_with_target_zero_is_r1_and_is_one_centred_otherwise():
-    """D = ||x||^2 / 2 (grad_x D = x): target 0 gives R1, (w/2) mean ||x||^2; target 1 gives
-    (w/2) mean (||x|| - 1)^2, the mean of squares, not the square of the mean norm."""
+    """D = ||x||^2 / 2 (grad_x D = x): target 0 gives R1 with gamma = 2 lam, lam mean ||x||^2;
+    target 1 gives lam mean (||x|| - 1)^2, the mean of squares, not the square of the mean."""
     x = batch(5, 3, 3)
     quad = lambda v: 0.5 * v.pow(2).sum(1)  # noqa: E731
-    assert_close(losses.gradient_penalty(quad, x, 2.0, target=0.0), losses.r1_penalty(quad, x, 2.0))
-    assert_close(losses.gradient_penalty(quad, x, 2.0), (x.norm(dim=1) - 1).pow(2).mean())
+    assert_close(losses.gradient_penalty(quad, x, 1.0, target=0.0), losses.r1_penalty(quad, x, 2.0))
+    assert_close(losses.gradient_penalty(quad, x, 1.0), (x.norm(dim=1) - 1).pow(2).mean())
 
 
 def test_penalties_on_an_mlp_critic_match_finite_differences_and_reach_its_weights(make_models):
@@ -466,7 +466,7 @@ def test_penalties_on_an_mlp_critic_match_finite_differences_and_reach_its_weigh
     cols = [(D(x + step * e) - D(x - step * e)) / (2 * step) for e in torch.eye(2, dtype=F64)]
     grad_x = torch.stack(cols, dim=1).detach()  # (8, 2)
     r1 = losses.r1_penalty(D, x, 3.0)
-    gp = losses.gradient_penalty(D, x, 3.0)
+    gp = losses.gradient_penalty(D, x, 1.5)
     assert_close(r1, 1.5 * grad_x.pow(2).sum(1).mean(), rtol=1e-6, atol=1e-9)
     assert_close(gp, 1.5 * (grad_x.norm(dim=1) - 1).pow(2).mean(), rtol=1e-6, atol=1e-9)
     for penalty in (r1, gp):
@@ -479,9 +479,9 @@ def test_penalties_on_an_mlp_critic_match_finite_differences_and_reach_its_weigh
             assert bool(torch.isfinite(p.grad).all()) and float(p.grad.abs().sum()) > 0
 
 
-def test_gradient_penalty_rejects_negative_weight_and_bad_batches():
+def test_gradient_penalty_rejects_negative_lam_and_bad_batches():
     D = linear_critic([1.0, 2.0])
-    with pytest.raises(ValueError, match="weight must be >= 0, got -1.0"):
+    with pytest.raises(ValueError, match="lam must be >= 0, got -1.0"):
         losses.gradient_penalty(D, batch(4, 2, 0), -1.0)
     with pytest.raises(TypeError, match=r"x must be a floating-point batch of shape \(B, ...\)"):
         losses.gradient_penalty(D, torch.zeros(4), 1.0)

@@ -251,7 +251,7 @@ def test_d_step_adds_the_penalty_to_loss_and_gradient(make_models, penalty):
     assert pen.item() > 1e-3
     assert_close(stats["loss_D"], plain["loss_D"] + pen.item())
     assert_close(stats["loss_D"], total.item())
-    assert (stats["d_real"], stats["d_fake"]) == (plain["d_real"], plain["d_fake"])
+    assert (stats["p_real"], stats["p_fake"]) == (plain["p_real"], plain["p_fake"])
     assert_close(stats["grad_norm_D"], torch.sqrt(sum(g.pow(2).sum() for g in grads)).item())
     for p, p0, g in zip(D.parameters(), D_ref.parameters(), grads, strict=True):
         assert_close(p.detach(), p0.detach() - 0.1 * g)

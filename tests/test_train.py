@@ -103,8 +103,8 @@ def test_d_step_descends_the_d_loss_and_reports_pre_update_stats(make_models):
     for p, p0, g in zip(D.parameters(), D_before.parameters(), grads, strict=True):
         assert_close(p.detach(), p0.detach() - 0.1 * g)
     assert_close(stats["loss_D"], loss_D.item())
-    assert_close(stats["d_real"], torch.sigmoid(d_real).mean().item())
-    assert_close(stats["d_fake"], torch.sigmoid(d_fake).mean().item())
+    assert_close(stats["p_real"], torch.sigmoid(d_real).mean().item())
+    assert_close(stats["p_fake"], torch.sigmoid(d_fake).mean().item())
     assert_close(stats["grad_norm_D"], torch.sqrt(sum(g.pow(2).sum() for g in grads)).item())
     # G is untouched: same parameters, no gradients
     assert_params_equal(G, G_before)
@@ -179,8 +179,8 @@ def test_first_fit_step_is_algorithm_1_by_hand(make_models):
         "step": 1,
         "loss_D": loss_D.item(),
         "loss_G": loss_G.item(),
-        "d_real": torch.sigmoid(d_real).mean().item(),
-        "d_fake": torch.sigmoid(d_fake).mean().item(),
+        "p_real": torch.sigmoid(d_real).mean().item(),
+        "p_fake": torch.sigmoid(d_fake).mean().item(),
         "grad_norm_D": grad_norm_D,
         "grad_norm_G": grad_norm_G,
     }
@@ -199,8 +199,8 @@ def test_history_has_one_finite_row_per_step(make_models):
         "step",
         "loss_D",
         "loss_G",
-        "d_real",
-        "d_fake",
+        "p_real",
+        "p_fake",
         "grad_norm_D",
         "grad_norm_G",
     ]
@@ -208,7 +208,7 @@ def test_history_has_one_finite_row_per_step(make_models):
     assert history.step == list(range(1, 21))
     assert all(len(column) == 20 for column in columns.values())
     assert all(math.isfinite(v) for column in columns.values() for v in column)
-    assert all(0.0 <= v <= 1.0 for v in history.d_real + history.d_fake)
+    assert all(0.0 <= v <= 1.0 for v in history.p_real + history.p_fake)
     assert all(v >= 0.0 for v in history.grad_norm_D + history.grad_norm_G)
     assert history.last() == {name: column[-1] for name, column in columns.items()}
 

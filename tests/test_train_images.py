@@ -199,8 +199,8 @@ def test_conditional_step_is_a_d_step_then_a_g_step_through_the_new_D_by_hand(ki
 
     assert_close(d_stats["loss_D"], loss_D.item())
     assert_close(g_stats["loss_G"], loss_G.item())
-    assert_close(d_stats["d_real"], p_real.mean().item())
-    assert_close(d_stats["d_fake"], p_fake.mean().item())
+    assert_close(d_stats["p_real"], p_real.mean().item())
+    assert_close(d_stats["p_fake"], p_fake.mean().item())
     for p, q in zip(list(G.parameters()) + list(D.parameters()),
                     list(G_ref.parameters()) + list(D_ref.parameters()), strict=True):  # fmt: skip
         assert_close(p, q)

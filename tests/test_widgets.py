@@ -86,7 +86,7 @@ def test_step_d_updates_only_D():
     stats = pg.step_d()
     assert same(pg.G, G0)
     assert changed_everywhere(pg.D, D0)
-    assert set(stats) == {"loss_D", "d_real", "d_fake", "grad_norm_D"}
+    assert set(stats) == {"loss_D", "p_real", "p_fake", "grad_norm_D"}
     assert (pg.d_updates, pg.g_updates, len(pg.history)) == (1, 0, 0)
 
 
@@ -108,7 +108,7 @@ def test_g_step_without_a_d_step_measures_D_without_updating_it():
     pg.step_g()
     assert same(pg.D, D0)
     row = pg.history.last()
-    assert 0 < row["d_real"] < 1 and 0 < row["d_fake"] < 1
+    assert 0 < row["p_real"] < 1 and 0 < row["p_fake"] < 1
     assert math.isnan(row["grad_norm_D"])  # no D update happened
 
 

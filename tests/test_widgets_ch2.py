@@ -147,7 +147,7 @@ def test_dirac_default_is_the_saturating_simultaneous_demo():
 
 @pytest.mark.parametrize(
     ("name", "keyword"),
-    [("R1 penalty", "r1"), ("WGAN-GP penalty", "gp"), ("instance noise", "noise_std"),
+    [("R1 penalty", "gamma"), ("WGAN-GP penalty", "lam"), ("instance noise", "noise_std"),
      ("weight clipping", "clip")],
 )  # fmt: skip
 def test_each_regularizer_sets_its_keyword_with_the_strength(name, keyword):
@@ -155,7 +155,7 @@ def test_each_regularizer_sets_its_keyword_with_the_strength(name, keyword):
     dg = widgets.DiracGAN(loss="wasserstein", steps=50, regularizer=name, strength=0.7)
     options = dg.options()
     assert options[keyword] == 0.7
-    assert not ({"r1", "gp", "noise_std", "clip"} - {keyword}) & set(options)
+    assert not ({"gamma", "lam", "noise_std", "clip"} - {keyword}) & set(options)
     expected = theory.dirac_trajectory(loss="wasserstein", steps=50, **{keyword: 0.7})
     assert torch.equal(dg.path, expected)
 
@@ -164,14 +164,14 @@ def test_set_r1_penalty_converges():
     dg = widgets.DiracGAN()
     assert dg.set(regularizer="R1 penalty", strength=1.0) is dg
     assert dg.distance() < 1e-4
-    assert torch.equal(dg.path, theory.dirac_trajectory(r1=1.0))
+    assert torch.equal(dg.path, theory.dirac_trajectory(gamma=1.0))
 
 
 @pytest.mark.parametrize(
     ("controls", "message"),
     [
         ({"regularizer": "dropout"}, "unknown regularizer 'dropout'"),
-        ({"regularizer": "R1 penalty", "strength": -1.0}, "r1 must be a finite number >= 0"),
+        ({"regularizer": "R1 penalty", "strength": -1.0}, "gamma must be a finite number >= 0"),
         ({"loss": "hinge"}, "unknown Dirac-GAN loss 'hinge'"),
         ({"steps": 0}, "steps must be a positive integer, got 0"),
     ],
@@ -202,13 +202,13 @@ def test_dirac_widget_controls_recompute_the_path(monkeypatch):
     assert torch.equal(dg.path, theory.dirac_trajectory(loss="wasserstein", steps=100))
     assert dg._status.value == dg.status()
     control(box, "regulariser").value = "R1 penalty"
-    assert torch.equal(dg.path, theory.dirac_trajectory(loss="wasserstein", steps=100, r1=1.0))
+    assert torch.equal(dg.path, theory.dirac_trajectory(loss="wasserstein", steps=100, gamma=1.0))
     control(box, "updates").value = "alternating"
     control(box, "steps").value = 150
     assert dg.path.shape == (151, 2)
     assert torch.equal(
         dg.path,
-        theory.dirac_trajectory(loss="wasserstein", scheme="alternating", steps=150, r1=1.0),
+        theory.dirac_trajectory(loss="wasserstein", scheme="alternating", steps=150, gamma=1.0),
     )
 
 
@@ -245,7 +245,7 @@ def test_a_failed_experiment_does_not_keep_its_settings(monkeypatch):
 
 
 def test_dirac_animation_plays_every_frame_and_is_reproducible():
-    configurations = {"GAN": {"loss": "saturating"}, "R1": {"r1": 1.0}}
+    configurations = {"GAN": {"loss": "saturating"}, "R1": {"gamma": 1.0}}
     html = widgets.dirac_animation(configurations, steps=20, frames=3)
     assert html == widgets.dirac_animation(configurations, steps=20, frames=3)
     assert html.count("data:image/jpeg;base64") == 3

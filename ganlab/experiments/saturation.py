@@ -48,7 +48,7 @@ class Run:
     history: History
     eval_steps: list[int] = field(default_factory=list)
     distance: list[float] = field(default_factory=list)
-    d_fake_after_head_start: float = float("nan")
+    p_fake_after_head_start: float = float("nan")
     G: torch.nn.Module | None = field(default=None, repr=False)
     D: torch.nn.Module | None = field(default=None, repr=False)
 
@@ -107,12 +107,12 @@ def head_start_run(
     opt_D = OPTIMIZERS[optimizer](D.parameters(), lr_D)
     opt_G = OPTIMIZERS[optimizer](G.parameters(), lr_G)
     d_loss = get_losses(loss)[0]
-    d_fake = float("nan")
+    p_fake = float("nan")
     for _ in range(head_start):  # D alone, against the frozen initial G
         x_real = sample_real(data, batch_size, generator, torch.device("cpu"))
         z = sample_noise(G, batch_size, generator, torch.device("cpu"))
-        d_fake = d_step(G, D, x_real, z, opt_D, d_loss)["d_fake"]
-    run = Run(label or loss, History(), [0], [distance_to_data(G, data)], d_fake, G, D)
+        p_fake = d_step(G, D, x_real, z, opt_D, d_loss)["p_fake"]
+    run = Run(label or loss, History(), [0], [distance_to_data(G, data)], p_fake, G, D)
 
     def record(step: int, history: History, G: torch.nn.Module, D: torch.nn.Module) -> None:
         run.eval_steps.append(step)

@@ -18,8 +18,8 @@ CONTROLS = ("loss", "scheme", "step_size", "steps", "regularizer", "strength", "
 
 REGULARIZERS = {
     "none": None,
-    "R1 penalty": "r1",
-    "WGAN-GP penalty": "gp",
+    "R1 penalty": "gamma",
+    "WGAN-GP penalty": "lam",
     "instance noise": "noise_std",
     "weight clipping": "clip",
 }
@@ -92,7 +92,7 @@ class DiracGAN(App):
 
     def draw(self, fig: _Figure) -> None:
         ax_field, ax_norm = fig.subplots(1, 2, width_ratios=(1, 1.4))
-        field = {k: v for k, v in self.options().items() if k in ("r1", "gp", "noise_std")}
+        field = {k: v for k, v in self.options().items() if k in ("gamma", "lam", "noise_std")}
         plot.dirac_field(self.path, ax=ax_field, loss=self.loss, **field)
         ax_norm.plot(self.path.norm(dim=1), c="tab:blue")
         ax_norm.set_yscale("log")
@@ -135,8 +135,8 @@ class DiracGAN(App):
 DEFAULT_ANIMATION = {
     "GAN, simultaneous": {"loss": "saturating", "scheme": "simultaneous"},
     "GAN, alternating": {"loss": "saturating", "scheme": "alternating"},
-    "WGAN-GP (0.7), alternating": {"loss": "wasserstein", "scheme": "alternating", "gp": 0.7},
-    "GAN + R1 (gamma 0.3), simultaneous": {"scheme": "simultaneous", "r1": 0.3},
+    "WGAN-GP (λ 0.35), alternating": {"loss": "wasserstein", "scheme": "alternating", "lam": 0.35},
+    "GAN + R1 (γ 0.3), simultaneous": {"scheme": "simultaneous", "gamma": 0.3},
 }
 """The runs ``dirac_animation`` shows by default: title -> ``theory.dirac_trajectory`` kwargs."""
 
@@ -170,7 +170,7 @@ def dirac_animation(
     axes = fig.subplots(1, len(paths), squeeze=False)[0]
     artists = []
     for ax, (name, kw) in zip(axes, configurations.items(), strict=True):
-        field = {k: v for k, v in kw.items() if k in ("r1", "gp", "noise_std")}
+        field = {k: v for k, v in kw.items() if k in ("gamma", "lam", "noise_std")}
         plot.dirac_field(None, ax=ax, loss=kw.get("loss", "saturating"), title=name, **field)
         (line,) = ax.plot([], [], c="tab:blue", lw=1, animated=True)
         (head,) = ax.plot([], [], "o", c="tab:red", ms=5, animated=True)

@@ -351,7 +351,7 @@ class Playground:
             loss, mean_real, mean_fake, norm = row.tolist()
             if math.isfinite(loss):  # a NaN loss must not poison D's weights
                 _apply(self.opt_D, params, grads)
-        stats = {"loss_D": loss, "d_real": mean_real, "d_fake": mean_fake, "grad_norm_D": norm}
+        stats = {"loss_D": loss, "p_real": mean_real, "p_fake": mean_fake, "grad_norm_D": norm}
         self.d_updates += 1
         self._diverged(stats, "loss_D")
         self._last_d = stats
@@ -365,8 +365,8 @@ class Playground:
             d_real, d_fake = self.D(x_real), self.D(self.G(z))
             return {
                 "loss_D": self.d_loss(d_real, d_fake).item(),
-                "d_real": torch.sigmoid(d_real).mean().item(),
-                "d_fake": torch.sigmoid(d_fake).mean().item(),
+                "p_real": torch.sigmoid(d_real).mean().item(),
+                "p_fake": torch.sigmoid(d_fake).mean().item(),
                 "grad_norm_D": float("nan"),  # no D update happened
             }
 
@@ -539,7 +539,7 @@ class Playground:
         """History columns, thinned to at most ``max_points`` rows for drawing."""
         history = self.history
         stride = max(1, math.ceil(len(history) / max_points))
-        names = ("step", "loss_D", "loss_G", "d_real", "d_fake")
+        names = ("step", "loss_D", "loss_G", "p_real", "p_fake")
         return {name: np.asarray(getattr(history, name)[::stride], float) for name in names}
 
     @property
@@ -589,8 +589,8 @@ class Playground:
             "label": fig.text(0.045, 0.95, "", fontsize=8, fontweight="bold"),
             "loss_D": ax_loss.plot([], [], lw=1, c="tab:blue", label="loss_D")[0],
             "loss_G": ax_loss.plot([], [], lw=1, c="tab:orange", label="loss_G")[0],
-            "d_real": ax_prob.plot([], [], lw=1, c=plot.REAL_COLOR, label="mean D(x)")[0],
-            "d_fake": ax_prob.plot([], [], lw=1, c=plot.FAKE_COLOR, label="mean D(G(z))")[0],
+            "p_real": ax_prob.plot([], [], lw=1, c=plot.REAL_COLOR, label="mean D(x)")[0],
+            "p_fake": ax_prob.plot([], [], lw=1, c=plot.FAKE_COLOR, label="mean D(G(z))")[0],
         }
         ax.add_collection(self._art["contour"], autolim=False)
         ax.set_aspect("equal")
@@ -618,7 +618,7 @@ class Playground:
         plane_spines = list(self._axes[0].spines.values())
         return [
             art["heat"], art["contour"], art["real"], art["fake"], art["arrows"], *plane_spines,
-            art["label"], art["loss_D"], art["loss_G"], art["d_real"], art["d_fake"],
+            art["label"], art["loss_D"], art["loss_G"], art["p_real"], art["p_fake"],
         ]  # fmt: skip
 
     def _setup_plane(self) -> None:
@@ -656,7 +656,7 @@ class Playground:
             else "background: D(x), green = real, purple = generated"
         )
         curves = frame.curves
-        for key in ("loss_D", "loss_G", "d_real", "d_fake"):
+        for key in ("loss_D", "loss_G", "p_real", "p_fake"):
             art[key].set_data(curves["step"], curves[key])
         # Limits move in coarse steps, so the axes (the slow part to draw) rarely change.
         last = float(curves["step"][-1]) if len(curves["step"]) else 0.0
@@ -976,7 +976,7 @@ class Playground:
             status += (
                 f" &middot; <b>{shown.modes}/{shown.n_modes} modes</b> &middot; "
                 f"loss_D {last['loss_D']:.3f}, loss_G {last['loss_G']:.3f} &middot; "
-                f"mean D(x) {last['d_real']:.2f}, mean D(G(z)) {last['d_fake']:.2f}"
+                f"mean D(x) {last['p_real']:.2f}, mean D(G(z)) {last['p_fake']:.2f}"
             )
         if math.isfinite(self._fps):
             status += f" &middot; {self._fps:.1f} frames/s"
