@@ -78,6 +78,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -187,25 +188,26 @@ REMEDY_OF = {
 }
 
 
-def build(method: str, width: int) -> tuple[torch.nn.Module, torch.nn.Module, dict[str, Any]]:
-    """G, D and the ``fit`` keyword arguments of one method: ``ganlab.experiments.REMEDIES``."""
+def build(method: str, width: int) -> tuple[torch.nn.Module, torch.nn.Module, gl.train.FitConfig]:
+    """G, D and the training config of one method: ``ganlab.experiments.REMEDIES``."""
     if method not in REMEDY_OF:
         raise ValueError(f"unknown method {method!r}; expected one of {sorted(METHODS)}")
     remedy = gl.experiments.REMEDIES[REMEDY_OF[method]]
     G = gl.models.MLPGenerator(latent_dim=2, out_dim=2, width=width, depth=3)
     D = remedy.build_D(2, width)
-    fit_kw: dict[str, Any] = {"lr_D": LR, "lr_G": LR, **remedy.fit_kwargs}
+    config = gl.train.FitConfig(lr_D=LR, lr_G=LR, **remedy.config.changes())
     if method == "wgan-gp-lam10":
-        fit_kw["penalty"] = gl.losses.wgan_gp(10.0)
-    if method in CHAPTER6:  # the chapter's setting exactly ("optimizer": RMSprop for both)
-        fit_kw = dict(gl.experiments.CRITICS[CHAPTER6[method]])
+        config = replace(config, penalty=gl.losses.wgan_gp(10.0))
+    if method in CHAPTER6:  # the chapter's setting exactly (RMSprop for both players, or Adam)
+        config = gl.experiments.CRITICS[CHAPTER6[method]].config
     if method == "gan-slow-d":
-        fit_kw["lr_D"] = gl.experiments.REMEDIES["unrolled 5"].fit_kwargs["lr_D"]
+        config = replace(config, lr_D=gl.experiments.REMEDIES["unrolled 5"].config.lr_D)
     # WGAN-GP's optimiser and critic steps, the vanilla (non-saturating) loss
     if method == "gan-wgan-opt":
-        wgan = gl.experiments.REMEDIES["WGAN-GP"].fit_kwargs
-        fit_kw.update({k: wgan[k] for k in ("lr_D", "lr_G", "betas", "d_steps")})
-    return G, D, fit_kw
+        wgan = gl.experiments.REMEDIES["WGAN-GP"].config
+        config = replace(config, lr_D=wgan.lr_D, lr_G=wgan.lr_G, betas=wgan.betas,
+                         d_steps=wgan.d_steps)  # fmt: skip
+    return G, D, config
 
 
 def describe(method: str) -> str:
@@ -224,7 +226,7 @@ def describe(method: str) -> str:
         return ("chapter 6's WGAN-GP, Gulrajani et al. 2017: gradient penalty lambda 10, "
                 "5 critic steps, Adam(1e-4, betas (0, 0.9)) for G and D")  # fmt: skip
     remedy = gl.experiments.REMEDIES[REMEDY_OF[method]]
-    return remedy.source if remedy.fit_kwargs else "the default protocol"
+    return remedy.source if remedy.config.changes() else "the default protocol"
 
 
 # ----------------------------------------------------------------------------- training
@@ -277,14 +279,9 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
     dist = make_data(task["data"])
     seeds, every, window = task["seeds"], task["every"], task["window"]
     G, D, rngs = gl.batched.stack_players(lambda: build(task["method"], task["width"])[:2], seeds)
-    fit_kw = build(task["method"], task["width"])[2]
-    lr_D, lr_G = fit_kw.pop("lr_D"), fit_kw.pop("lr_G")
-    betas = fit_kw.pop("betas", gl.train.ADAM_BETAS)
-    if fit_kw.pop("optimizer", "adam") == "rmsprop":  # element-wise: one RMSprop per run
-        opt_D = torch.optim.RMSprop(D.parameters(), lr=lr_D)
-        opt_G = torch.optim.RMSprop(G.parameters(), lr=lr_G)
-    else:
-        opt_D, opt_G = gl.batched.adam_for(D, lr_D, betas), gl.batched.adam_for(G, lr_G, betas)
+    config = build(task["method"], task["width"])[2]
+    config = replace(config, batch_size=BATCH_SIZE)
+    opt_D, opt_G = gl.batched.stacked_optimizers(config, G, D)  # kept across the chunks
     generators = [torch.Generator().manual_seed(s) for s in seeds]  # what fit(seed=s) draws from
     tol_modes = modes_tolerance(dist.n_modes)
     evals: list[list[dict[str, Any] | None]] = []
@@ -293,8 +290,8 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
     wall, cpu, step, plateau_step = time.perf_counter(), time.process_time(), 0, None
     while step < task["max_steps"]:
         histories = gl.batched.fit_many(
-            G, D, dist, every, seeds=generators, batch_size=BATCH_SIZE, opt_D=opt_D, opt_G=opt_G,
-            histories=histories, penalty_generators=rngs, **fit_kw,
+            G, D, dist, every, config, seeds=generators, opt_D=opt_D, opt_G=opt_G,
+            histories=histories, penalty_generators=rngs,
         )  # fmt: skip
         for history in histories:  # keep the last step only: the runs are long
             for column in history.as_dict():

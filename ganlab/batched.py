@@ -19,17 +19,17 @@ trains them, ``unstack`` gives run s back as an ordinary module.
 from __future__ import annotations
 
 import copy
-import functools
 import inspect
 import math
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 from torch import nn
 from torch.func import vmap
 
-from ganlab._checks import as_generator, positive_float, positive_int
-from ganlab.losses import DLoss, GLoss, Penalty, d_loss_minimax, get_losses
+from ganlab._checks import as_generator, positive_int
+from ganlab.losses import DLoss, GLoss, Penalty, d_loss_minimax
 from ganlab.models import (
     ACTIVATIONS,
     MinibatchStd,
@@ -39,10 +39,12 @@ from ganlab.models import (
     PackedDiscriminator,
 )
 from ganlab.train import (
-    ADAM_BETAS,
     Data,
+    FitConfig,
     History,
     clip_weights,
+    configure,
+    make_optimizers,
     sample_noise,
     sample_real,
     seed_everything,
@@ -317,29 +319,30 @@ def adam_for(module: nn.Module, lr: float, betas: tuple[float, float]) -> torch.
         return torch.optim.Adam(module.parameters(), lr=lr, betas=betas)
 
 
+def stacked_optimizers(
+    config: FitConfig, G: StackedMLP, D: StackedMLP
+) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+    """``train.make_optimizers`` for stacked players: (opt_D, opt_G), Adam by ``adam_for``."""
+    if config.optimizer == "adam":
+        return adam_for(D, config.lr_D, config.betas), adam_for(G, config.lr_G, config.betas)
+    return make_optimizers(config, G, D)  # RMSprop and SGD are element-wise too
+
+
 def fit_many(
     G: StackedMLP,
     D: StackedMLP,
     data: Data | Sequence[Data],
     steps: int,
+    config: FitConfig | None = None,
     *,
     seeds: Sequence[int | torch.Generator],
-    batch_size: int = 256,
-    d_steps: int = 1,
-    loss: str = "nonsaturating",
-    lr_D: float = 1e-3,
-    lr_G: float = 1e-3,
-    betas: tuple[float, float] = ADAM_BETAS,
-    real_label: float = 1.0,
-    penalty: Penalty | None = None,
     penalty_generators: Sequence[torch.Generator] | None = None,
-    weight_clip: float | None = None,
-    unroll_steps: int = 0,
     opt_D: torch.optim.Optimizer | None = None,
     opt_G: torch.optim.Optimizer | None = None,
     histories: list[History] | None = None,
     callback: Callable[[int, list[History], StackedMLP, StackedMLP], None] | None = None,
     every: int = 100,
+    **settings: Any,
 ) -> list[History]:
     """``train.fit`` for S stacked runs: run s sees exactly the batches ``fit(..., seed=seeds[s])``
     would draw, from its own generator, and takes the same steps up to rounding.
@@ -352,26 +355,22 @@ def fit_many(
             interpolation weights from (``fit`` uses torch's global generator;
             ``stack_players`` returns its state after each run's build). By default the
             penalty draws from the global generator for all runs at once.
-        weight_clip: c > 0 clamps every run's D parameters into [-c, c] after every D step
-            (WGAN, ``train.clip_weights``): w <- min(max(w, -c), c) acts element by element,
-            so on the stacked D it is each run's own clamp.
-        opt_D, opt_G, histories: to continue; by default Adam(lr, betas) over the stacked
-            parameters and one new History per run. Any element-wise optimiser over the
-            stacked parameters is S optimisers, one per run: Adam, or RMSprop (the WGAN
-            paper's, ``torch.optim.RMSprop(D.parameters(), lr)``), whose step
+        config, settings: how to train, a ``train.FitConfig`` as for ``fit``. Its
+            ``weight_clip`` clamps every run's D parameters into [-c, c] after every D step
+            (``train.clip_weights``): w <- min(max(w, -c), c) acts element by element, so on
+            the stacked D it is each run's own clamp.
+        opt_D, opt_G, histories: to continue; by default the config's optimiser over the
+            stacked parameters (``stacked_optimizers``) and one new History per run. Any
+            element-wise optimiser over the stacked parameters is S optimisers, one per run:
+            Adam, or RMSprop (the WGAN paper's), whose step
             v <- alpha v + (1 - alpha) g^2, w <- w - lr g / (sqrt(v) + eps) is per element.
         callback: ``f(step, histories, G, D)`` every ``every`` steps and at the end.
     Other arguments as ``train.fit``. A run whose loss becomes NaN or infinite is not stopped:
     it touches no other run, and ``diverged(history)`` finds the step. Returns the Histories.
     """
+    config = configure(config, **settings)
     positive_int("steps", steps)
-    positive_int("batch_size", batch_size)
-    positive_int("d_steps (k, the D updates per G update)", d_steps)
     positive_int("every", every)
-    positive_float("lr_D", lr_D)
-    positive_float("lr_G", lr_G)
-    if weight_clip is not None:
-        positive_float("weight_clip", weight_clip)
     for name, module in (("G", G), ("D", D)):
         if not isinstance(module, StackedMLP):
             raise TypeError(f"{name} must be a StackedMLP (stack_players), got {type(module)}")
@@ -380,24 +379,18 @@ def fit_many(
     runs = G.runs
     if D.runs != runs:
         raise ValueError(f"G stacks {runs} runs but D stacks {D.runs}: they must agree")
+    batch_size, d_steps, penalty = config.batch_size, config.d_steps, config.penalty
     if batch_size % D.pack:
         raise ValueError(f"batch_size must be a multiple of D's pack {D.pack}, got {batch_size}")
-    if isinstance(unroll_steps, bool) or not isinstance(unroll_steps, int) or unroll_steps < 0:
-        raise ValueError(f"unroll_steps must be an integer >= 0, got {unroll_steps!r}")
-    d_loss, g_loss = get_losses(loss)
-    if real_label != 1.0:
-        if d_loss is not d_loss_minimax:
-            raise ValueError(f"real_label applies only to the minimax D loss, not to loss={loss!r}")
-        if not 0.0 <= real_label <= 1.0:
-            raise ValueError(f"real_label must lie in [0, 1], got {real_label!r}")
-        d_loss = functools.partial(d_loss_minimax, real_label=real_label)
+    d_loss, g_loss = config.losses()
     datas = _each("data", data, runs)
     generators = [as_generator(seed) for seed in _each("seeds", list(seeds), runs)]
     draws_e = penalty is not None and "e" in inspect.signature(penalty).parameters
     if penalty_generators is not None:
         penalty_generators = _each("penalty_generators", list(penalty_generators), runs)
-    opt_D = opt_D or adam_for(D, lr_D, betas)
-    opt_G = opt_G or adam_for(G, lr_G, betas)
+    if opt_D is None or opt_G is None:
+        made_D, made_G = stacked_optimizers(config, G, D)
+        opt_D, opt_G = opt_D or made_D, opt_G or made_G
     histories = [History() for _ in range(runs)] if histories is None else histories
     if len(histories) != runs:
         raise ValueError(f"histories must hold one History per run ({runs}), got {len(histories)}")
@@ -426,10 +419,10 @@ def fit_many(
             z = noise()  # drawn after x_real, as fit draws them
             d_stats = d_step_many(G, D, x_real, z, opt_D, d_loss, penalty,
                                   interpolation_weights())  # fmt: skip
-            if weight_clip is not None:  # element-wise: each run's D clamped on its own
-                clip_weights(D, weight_clip)
+            if config.weight_clip is not None:  # element-wise: each run's D clamped alone
+                clip_weights(D, config.weight_clip)
         z = noise()
-        batches = [(real(), noise()) for _ in range(unroll_steps)]
+        batches = [(real(), noise()) for _ in range(config.unroll_steps)]
         g_stats = g_step_many(G, D, z, opt_G, g_loss, d_loss, batches, opt_D)
         columns = {k: v.tolist() for k, v in (d_stats | g_stats).items()}
         for s, history in enumerate(histories):

@@ -203,7 +203,7 @@ def _check_writable_folder(
 
 OPTIONS = {"data": "--data", "discriminator": "--discriminator", "width": "--width",
            "latent_dim": "--latent-dim", "seed": "--seed", "batch_size": "--batch-size",
-           "lr": "--lr"}  # fmt: skip
+           "lr_D": "--lr", "lr_G": "--lr"}  # fmt: skip
 """Checkpoint meta key -> the option that sets it: what a resume must repeat."""
 
 
@@ -230,14 +230,16 @@ def _check_resume(args: argparse.Namespace, checkpoint: Path) -> None:
         _fail(args, f"{error}; {fresh}")
     if meta.get("model", args.model) != args.model:
         _fail(args, f"{checkpoint} is a {meta['model']} run, not {args.model}; {fresh}")
-    ours = {**_settings(args), "seed": args.seed, "batch_size": args.batch_size, "lr": args.lr}
-    differences = [
+    ours = {**_settings(args), "seed": args.seed, "batch_size": args.batch_size,
+            "lr_D": args.lr, "lr_G": args.lr}  # fmt: skip
+    differences = list(dict.fromkeys(  # --lr sets lr_D and lr_G: name it once
         f"{option} {ours[key]} (the checkpoint has {meta[key]})"
         for key, option in OPTIONS.items()
         if key in ours and key in meta and meta[key] != ours[key]
-    ]
+    ))  # fmt: skip
     if differences:
-        again = " ".join(f"{OPTIONS[k]} {meta[k]}" for k in OPTIONS if k in meta and k in ours)
+        again = " ".join(dict.fromkeys(f"{OPTIONS[k]} {meta[k]}" for k in OPTIONS
+                                       if k in meta and k in ours))  # fmt: skip
         _fail(args, f"{checkpoint} was trained with other settings: {', '.join(differences)}; "
                     f"resume with {again}, or {fresh}")  # fmt: skip
     if int(meta.get("epoch", 0)) > args.epochs:
@@ -316,7 +318,7 @@ def train_dcgan(args: argparse.Namespace, argv: list[str]) -> int:
 
     try:
         history = train_images.fit_epochs(
-            G, D, train_set.images, args.epochs, batch_size=args.batch_size, lr=args.lr,
+            G, D, train_set.images, args.epochs, batch_size=args.batch_size, lr_D=args.lr, lr_G=args.lr,
             labels=train_set.labels if conditional else None, seed=args.seed,
             checkpoint=checkpoint, callback=after_epoch, progress=not args.no_progress,
             settings=_settings(args),

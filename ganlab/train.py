@@ -15,10 +15,11 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -217,6 +218,88 @@ def g_step(
     return {"loss_G": loss_G.item(), "grad_norm_G": norm}
 
 
+# ----------------------------------------------------------------------------- the settings
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """How ``fit`` trains: Algorithm 1's settings in one object (as nanoGPT's ``GPTConfig``),
+    shared by ``fit``, ``batched.fit_many``, the remedies, the critics and the command line.
+
+    loss: a key of ``losses.GAN_LOSSES``: "nonsaturating", "saturating", "wasserstein"
+        (with ``penalty=losses.wgan_gp()`` for WGAN-GP), "hinge" or "least_squares".
+    penalty: a regulariser added to D's loss, e.g. ``losses.r1(gamma)``, ``losses.wgan_gp(lam)``.
+    weight_clip: c > 0 clamps D's parameters into [-c, c] after every D step (WGAN).
+    d_steps: k, the D updates per G update.
+    unroll_steps: k > 0 trains G against D unrolled k steps of D's own optimiser
+        (``unrolled.g_step_unrolled``; Metz et al. 2017); the real D still takes its steps.
+    optimizer: a key of ``OPTIMIZERS`` for both players; Adam takes ``betas``.
+    lr_D, lr_G: the learning rates. batch_size: m, the minibatch size.
+    real_label: 0.9 for one-sided label smoothing of D's real targets (minimax loss only).
+    """
+
+    loss: str = "nonsaturating"
+    penalty: Penalty | None = None
+    weight_clip: float | None = None
+    d_steps: int = 1
+    unroll_steps: int = 0
+    optimizer: str = "adam"
+    lr_D: float = 1e-3
+    lr_G: float = 1e-3
+    betas: tuple[float, float] = ADAM_BETAS
+    batch_size: int = 256
+    real_label: float = 1.0
+
+    def __post_init__(self) -> None:
+        d_loss = get_losses(self.loss)[0]  # an unknown loss fails here, naming the known ones
+        positive_int("batch_size", self.batch_size)
+        positive_int("d_steps (k, the D updates per G update)", self.d_steps)
+        positive_float("lr_D", self.lr_D)
+        positive_float("lr_G", self.lr_G)
+        u = self.unroll_steps
+        if isinstance(u, bool) or not isinstance(u, int) or u < 0:
+            raise ValueError(f"unroll_steps must be an integer >= 0, got {u!r}")
+        if self.weight_clip is not None:
+            positive_float("weight_clip", self.weight_clip)
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(
+                f"unknown optimizer {self.optimizer!r}; expected one of {sorted(OPTIMIZERS)}"
+            )
+        if self.optimizer != "adam" and tuple(self.betas) != ADAM_BETAS:
+            raise ValueError(f"betas are Adam's, not {self.optimizer!r}'s: got {self.betas!r}")
+        if not 0.0 <= self.real_label <= 1.0:
+            raise ValueError(f"real_label must lie in [0, 1], got {self.real_label!r}")
+        if self.real_label != 1.0 and d_loss is not d_loss_minimax:
+            raise ValueError(
+                f"real_label applies only to the minimax D loss, not to loss={self.loss!r}"
+            )
+
+    def changes(self) -> dict[str, Any]:
+        """The settings that differ from ``FitConfig()``, in field order (what a table shows)."""
+        default = FitConfig()
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if getattr(self, f.name) != getattr(default, f.name)}  # fmt: skip
+
+    def losses(self) -> tuple[DLoss, GLoss]:
+        """(D loss, G loss) of ``loss``, D's with the ``real_label`` target."""
+        d_loss, g_loss = get_losses(self.loss)
+        if self.real_label != 1.0:
+            d_loss = functools.partial(d_loss_minimax, real_label=self.real_label)
+        return d_loss, g_loss
+
+
+def configure(config: FitConfig | None = None, **settings: Any) -> FitConfig:
+    """``config`` (by default ``FitConfig()``) with ``settings`` replaced, e.g. ``lr_G=2e-4``;
+    a name that is not a setting raises a TypeError listing the settings."""
+    names = [f.name for f in fields(FitConfig)]
+    unknown = sorted(set(settings) - set(names))
+    if unknown:
+        raise TypeError(f"unknown training setting(s) {unknown}; FitConfig has {names}")
+    if config is not None and not isinstance(config, FitConfig):
+        raise TypeError(f"config must be a FitConfig, got {type(config).__name__}")
+    return replace(config or FitConfig(), **settings)
+
+
 # ----------------------------------------------------------------------------- Algorithm 1
 
 
@@ -231,39 +314,25 @@ def fit(
     D: nn.Module,
     data: Data,
     steps: int,
+    config: FitConfig | None = None,
     *,
-    batch_size: int = 256,
-    d_steps: int = 1,
-    loss: str = "nonsaturating",
-    lr_D: float = 1e-3,
-    lr_G: float = 1e-3,
-    betas: tuple[float, float] = ADAM_BETAS,
-    real_label: float = 1.0,
-    penalty: Penalty | None = None,
-    weight_clip: float | None = None,
-    unroll_steps: int = 0,
+    seed: int | torch.Generator | None = 0,
     opt_D: torch.optim.Optimizer | None = None,
     opt_G: torch.optim.Optimizer | None = None,
-    seed: int | torch.Generator | None = 0,
     callback: Callback | Sequence[Callback] | None = None,
     every: int = 100,
     progress: bool = True,
     history: History | None = None,
+    **settings: Any,
 ) -> History:
     """Train G and D by Algorithm 1: ``d_steps`` D updates, then one G update, ``steps`` times.
 
     Args:
         data: a toy from ``ganlab.data`` (anything with ``sample``) or a tensor of samples.
-        loss: a key of ``ganlab.losses.GAN_LOSSES``: "nonsaturating", "saturating" or
-            "wasserstein" (with ``penalty=losses.wgan_gp()`` for WGAN-GP).
-        real_label: 0.9 for one-sided label smoothing of D's real targets.
-        penalty: a regulariser added to D's loss, e.g. ``losses.r1(gamma)``, ``losses.wgan_gp()``.
-        weight_clip: c > 0 clamps D's parameters into [-c, c] after every D step (WGAN).
-        unroll_steps: k > 0 trains G against D unrolled k steps of D's own optimiser
-            (``unrolled.g_step_unrolled``; Metz et al. 2017); the real D still takes its
-            ``d_steps`` steps.
-        opt_D, opt_G: optimisers to continue with; by default Adam(lr, betas).
+        config, settings: how to train, a ``FitConfig``; ``settings`` replace its fields,
+            e.g. ``fit(G, D, ring, 1000, loss="saturating", lr_G=2e-4)``.
         seed: seeds the real batches and the noise (models are initialised by the caller).
+        opt_D, opt_G: optimisers to continue with; by default ``make_optimizers(config, ...)``.
         callback: ``f(step, history, G, D)`` called every ``every`` steps and at the end.
         history: a History to append to (to continue a run); a new one by default.
 
@@ -272,33 +341,18 @@ def fit(
     """
     from tqdm.auto import tqdm
 
+    config = configure(config, **settings)
     positive_int("steps", steps)
-    positive_int("batch_size", batch_size)
-    positive_int("d_steps (k, the D updates per G update)", d_steps)
     positive_int("every", every)
-    positive_float("lr_D", lr_D)
-    positive_float("lr_G", lr_G)
-    d_loss, g_loss = get_losses(loss)
-    if isinstance(unroll_steps, bool) or not isinstance(unroll_steps, int) or unroll_steps < 0:
-        raise ValueError(f"unroll_steps must be an integer >= 0, got {unroll_steps!r}")
-    if unroll_steps and opt_D is not None:
+    d_loss, g_loss = config.losses()
+    if opt_D is None or opt_G is None:
+        made_D, made_G = make_optimizers(config, G, D)
+        opt_D, opt_G = opt_D or made_D, opt_G or made_G
+    if config.unroll_steps:
         lookahead_rule(opt_D)  # an optimiser the look-ahead cannot replay fails before training
-    if not 0.0 <= real_label <= 1.0:
-        raise ValueError(f"real_label must lie in [0, 1], got {real_label!r}")
-    if weight_clip is not None:
-        positive_float("weight_clip", weight_clip)
-    if real_label != 1.0:
-        if d_loss is not d_loss_minimax:
-            raise ValueError(f"real_label applies only to the minimax D loss, not to loss={loss!r}")
-        base_d_loss = d_loss
-
-        def d_loss(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
-            return base_d_loss(d_real, d_fake, real_label=real_label)
-
+    batch_size, weight_clip = config.batch_size, config.weight_clip
     callbacks = [] if callback is None else [callback] if callable(callback) else list(callback)
     device = next(G.parameters()).device
-    opt_D = opt_D or torch.optim.Adam(D.parameters(), lr=lr_D, betas=betas)
-    opt_G = opt_G or torch.optim.Adam(G.parameters(), lr=lr_G, betas=betas)
     generator = as_generator(seed)
     history = History() if history is None else history
     first = history.step[-1] + 1 if history.step else 1
@@ -307,21 +361,21 @@ def fit(
     for step in tqdm(range(first, first + steps), disable=not progress, desc="fit"):
         # (1) k = d_steps times: fresh minibatches x ~ p_data and z ~ p_z, then update D by
         #     ascending 1/m sum [log D(x) + log(1 - D(G(z)))] (d_step descends its negative)
-        for _ in range(d_steps):
+        for _ in range(config.d_steps):
             x_real = sample_real(data, batch_size, generator, device)
             z = sample_noise(G, batch_size, generator, device)
-            d_stats = d_step(G, D, x_real, z, opt_D, d_loss, penalty)
+            d_stats = d_step(G, D, x_real, z, opt_D, d_loss, config.penalty)
             check_finite(step, d_stats, "loss_D", history)
             if weight_clip is not None:
                 clip_weights(D, weight_clip)
         # (2) a fresh minibatch z ~ p_z, then update G by descending its loss on D(G(z)):
         #     1/m sum log(1 - D(G(z))) in the paper; by default the non-saturating -log D(G(z))
         z = sample_noise(G, batch_size, generator, device)
-        if unroll_steps:  # G against D unrolled k steps ahead (ganlab.unrolled)
+        if config.unroll_steps:  # G against D unrolled k steps ahead (ganlab.unrolled)
             batches = [
                 (sample_real(data, batch_size, generator, device),
                  sample_noise(G, batch_size, generator, device))
-                for _ in range(unroll_steps)
+                for _ in range(config.unroll_steps)
             ]  # fmt: skip
             g_stats = g_step_unrolled(G, D, z, opt_G, g_loss, d_loss, batches, opt_D)
         else:
@@ -359,3 +413,15 @@ OPTIMIZERS: dict[str, Callable[[Any, float], torch.optim.Optimizer]] = {
     "rmsprop": _rmsprop,
 }
 """Optimiser name -> factory ``(parameters, lr) -> torch.optim.Optimizer``."""
+
+
+def make_optimizers(
+    config: FitConfig, G: nn.Module, D: nn.Module
+) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
+    """(opt_D, opt_G): ``config.optimizer`` over D's and G's parameters at lr_D and lr_G;
+    Adam with ``config.betas``."""
+    if config.optimizer == "adam":
+        return (torch.optim.Adam(D.parameters(), lr=config.lr_D, betas=config.betas),
+                torch.optim.Adam(G.parameters(), lr=config.lr_G, betas=config.betas))  # fmt: skip
+    make = OPTIMIZERS[config.optimizer]
+    return make(D.parameters(), config.lr_D), make(G.parameters(), config.lr_G)

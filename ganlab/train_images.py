@@ -18,11 +18,18 @@ from typing import Any
 import torch
 from torch import nn
 
-from ganlab._checks import class_labels, positive_float, positive_int
+from ganlab._checks import class_labels, positive_int
 from ganlab.checkpoints import CheckpointError, checkpoint_meta, load_checkpoint, save_checkpoint
 from ganlab.gradients import grad_norm
-from ganlab.losses import DLoss, GLoss, d_loss_minimax, g_loss_nonsaturating, get_losses
-from ganlab.train import ADAM_BETAS, History, check_finite, sample_noise
+from ganlab.losses import DLoss, GLoss, d_loss_minimax, g_loss_nonsaturating
+from ganlab.train import (
+    FitConfig,
+    History,
+    check_finite,
+    configure,
+    make_optimizers,
+    sample_noise,
+)
 
 
 def adversarial_step(
@@ -113,16 +120,17 @@ def _update_d_then_g(
     return d_stats, {"loss_G": loss_G.item(), "grad_norm_G": norm_G}
 
 
+DCGAN = FitConfig(batch_size=128, lr_D=2e-4, lr_G=2e-4)
+"""DCGAN's settings (Radford et al. 2016): minibatches of 128, Adam(2e-4, beta1 = 0.5) for both."""
+
+
 def fit_epochs(
     G: nn.Module,
     D: nn.Module,
     images: torch.Tensor,
     epochs: int,
+    config: FitConfig = DCGAN,
     *,
-    batch_size: int = 128,
-    lr: float = 2e-4,
-    betas: tuple[float, float] = ADAM_BETAS,
-    loss: str = "nonsaturating",
     labels: torch.Tensor | None = None,
     seed: int = 0,
     checkpoint: str | os.PathLike[str] | None = None,
@@ -130,10 +138,13 @@ def fit_epochs(
     progress: bool = True,
     settings: dict[str, Any] | None = None,
     precision: torch.dtype = torch.float32,
+    **overrides: Any,
 ) -> History:
     """Train G and D for ``epochs`` passes over ``images`` (N, C, H, W) in shuffled batches of
-    ``batch_size`` (the last partial batch is dropped), one ``adversarial_step`` per batch,
-    with Adam(lr, betas) for both (DCGAN: 2e-4, beta1 = 0.5).
+    ``batch_size`` (the last partial batch is dropped), one ``adversarial_step`` per batch.
+    ``config`` (default ``DCGAN``) with ``overrides`` replacing its fields, e.g.
+    ``batch_size=64``, sets the loss, the batch size and the optimisers; the loop is k = 1
+    with no penalty, clipping or unrolling, so a config that asks for those is refused.
 
     With ``labels`` (N,) the pair is class-conditional (``models.ConditionalDCGANGenerator`` and
     a ``models.ConditionalDiscriminator``): each step is a ``conditional_step``, the fakes asked
@@ -142,7 +153,7 @@ def fit_epochs(
     With ``checkpoint`` the models, optimisers, random state and history are saved there
     atomically after every epoch, and a run started with an existing checkpoint resumes after
     its last finished epoch (same seed: the same result as an uninterrupted run). The
-    checkpoint records the run's settings (seed, batch_size, lr, betas, loss, the images'
+    checkpoint records the run's settings (seed, the config's changes from ``FitConfig()``, the images'
     shape, and the plain values of ``settings``, e.g. the architecture); a resume whose
     settings differ, or that asks for fewer epochs than the checkpoint holds, raises
     ``CheckpointError`` naming each difference before any model is changed.
@@ -154,10 +165,14 @@ def fit_epochs(
     """
     from tqdm.auto import tqdm
 
+    config = configure(config, **overrides)
+    unsupported = {"penalty", "weight_clip", "d_steps", "unroll_steps", "real_label"}
+    asked = sorted(unsupported & set(config.changes()))
+    if asked:
+        raise ValueError(f"fit_epochs trains one D and one G step per batch, without {asked}")
     positive_int("epochs", epochs)
-    positive_int("batch_size", batch_size)
-    positive_float("lr", lr)
-    d_loss, g_loss = get_losses(loss)
+    batch_size, loss = config.batch_size, config.loss
+    d_loss, g_loss = config.losses()
     if precision not in (torch.float32, torch.bfloat16):
         raise ValueError(f"precision must be torch.float32 or torch.bfloat16, got {precision!r}")
     if precision != torch.float32 and labels is not None:
@@ -180,12 +195,12 @@ def fit_epochs(
             )
         class_labels("labels (one class per image)", labels, G.classes, len(images))
     device = next(G.parameters()).device
-    opt_D = torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
-    opt_G = torch.optim.Adam(G.parameters(), lr=lr, betas=betas)
+    opt_D, opt_G = make_optimizers(config, G, D)
     generator = torch.Generator().manual_seed(seed)
     history, done = History(), 0
-    recorded = {"seed": seed, "batch_size": batch_size, "lr": float(lr), "betas": list(betas),
-                "loss": "conditional" if labels is not None else loss,
+    recorded = {"seed": seed, "batch_size": batch_size, "lr_D": float(config.lr_D),
+                "lr_G": float(config.lr_G), "optimizer": config.optimizer,
+                "betas": list(config.betas), "loss": "conditional" if labels is not None else loss,
                 "images": list(images.shape), **(settings or {})}  # fmt: skip
     if checkpoint is not None and Path(checkpoint).exists():
         meta = checkpoint_meta(checkpoint)  # checked before any model is touched

@@ -109,7 +109,7 @@ def test_first_steps_of_each_run_are_those_of_fit(remedy, overrides):
     """Runs of several seeds and data sets stacked: each run's weights and History after a few
     steps are fit's for its seed (WGAN-GP's interpolation weights too, from its own stream)."""
     build, steps, seeds = builder(remedy), 4, [3, 0, 5]
-    kw = {**experiments.REMEDIES[remedy].fit_kwargs, **overrides}
+    kw = {**experiments.REMEDIES[remedy].config.changes(), **overrides}
     dists = [RING, GRID, RING]
     G, D, rngs = batched.stack_players(build, seeds)
     histories = batched.fit_many(G, D, dists, steps, seeds=seeds, batch_size=BATCH,
@@ -127,8 +127,8 @@ def test_first_steps_of_each_run_are_those_of_fit(remedy, overrides):
 
 
 def rmsprop_clipping() -> tuple[dict, float]:
-    """fit's keywords of chapter 6's "WGAN (clipping)" (its optimiser aside) and its lr."""
-    kw = dict(experiments.CRITICS["WGAN (clipping)"])
+    """The settings of chapter 6's "WGAN (clipping)" (its optimiser aside) and its lr."""
+    kw = experiments.CRITICS["WGAN (clipping)"].config.changes()
     assert kw.pop("optimizer") == "rmsprop" and kw["lr_D"] == kw["lr_G"]
     return kw, kw["lr_D"]
 

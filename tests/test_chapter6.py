@@ -198,10 +198,14 @@ def test_critics_name_the_five_settings_with_the_papers_hyperparameters():
     assert list(experiments.CRITICS) == [
         "minimax", "WGAN (clipping)", "WGAN-GP", "hinge", "least squares", "SN",
         "SN + hinge"]  # fmt: skip
-    clip = experiments.CRITICS["WGAN (clipping)"]
-    assert clip["weight_clip"] == 0.01 and clip["d_steps"] == 5 and clip["optimizer"] == "rmsprop"
-    gp = experiments.CRITICS["WGAN-GP"]
-    assert gp["betas"] == (0.0, 0.9) and gp["d_steps"] == 5 and gp["loss"] == "wasserstein"
+    clip = experiments.CRITICS["WGAN (clipping)"].config
+    assert clip.weight_clip == 0.01 and clip.d_steps == 5 and clip.optimizer == "rmsprop"
+    assert (clip.lr_D, clip.lr_G) == (5e-5, 5e-5)
+    gp = experiments.CRITICS["WGAN-GP"].config
+    assert gp.betas == (0.0, 0.9) and gp.d_steps == 5 and gp.loss == "wasserstein"
+    assert gp.penalty.__name__ == "wgan_gp(10)" and (gp.lr_D, gp.lr_G) == (1e-4, 1e-4)
+    assert [name for name, c in experiments.CRITICS.items() if c.spectral_norm] == [
+        "SN", "SN + hinge"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -252,7 +256,6 @@ def test_critic_run_step_0_is_the_untrained_pair_on_fixed_samples(clipping_run):
 def test_weight_clipping_run_keeps_every_critic_parameter_within_001(clipping_run):
     run, _ = clipping_run
     assert all(float(p.detach().abs().max()) <= 0.01 for p in run.D.parameters())
-    assert "optimizer" in experiments.CRITICS["WGAN (clipping)"]  # the table is not consumed
 
 
 def test_critic_run_rejects_an_unknown_setting():
@@ -261,18 +264,23 @@ def test_critic_run_rejects_an_unknown_setting():
 
 
 def test_critic_run_overrides_reach_fit(monkeypatch):
-    seen = {}
-    monkeypatch.setattr(experiments.critics, "fit", lambda G, D, dist, steps, **kw: seen.update(kw))
+    seen = []
+    real_fit = experiments.critics.fit
+
+    def spy(G, D, dist, steps, config, **kw):
+        seen.append((config, real_fit(G, D, dist, steps, config, **kw)))
+
+    monkeypatch.setattr(experiments.critics, "fit", spy)
     experiments.critic_run(data.ring(), "minimax", steps=1, width=8, n_eval=10, lr_G=3e-4)
-    assert seen["lr_G"] == 3e-4 and seen["loss"] == "nonsaturating"
-    seen.clear()
+    assert seen[-1][0].lr_G == 3e-4 and seen[-1][0].loss == "nonsaturating"
     experiments.critic_run(data.ring(), "WGAN (clipping)", steps=1, width=8, n_eval=10,
                            lr_G=2e-4, weight_clip=0.05)  # fmt: skip
-    assert isinstance(seen["opt_G"], torch.optim.RMSprop)
-    assert isinstance(seen["opt_D"], torch.optim.RMSprop)
-    assert seen["opt_G"].param_groups[0]["lr"] == 2e-4  # the override, not the table's 5e-5
-    assert seen["opt_D"].param_groups[0]["lr"] == 5e-5
-    assert seen["weight_clip"] == 0.05 and "optimizer" not in seen
+    config = seen[-1][0]
+    assert config.optimizer == "rmsprop" and config.weight_clip == 0.05
+    assert (config.lr_G, config.lr_D) == (2e-4, 5e-5)  # the override, and the table's 5e-5
+    assert experiments.CRITICS["WGAN (clipping)"].config.lr_G == 5e-5  # the table unchanged
+    with pytest.raises(TypeError, match=r"unknown training setting\(s\) \['lr'\]"):
+        experiments.critic_run(data.ring(), "minimax", steps=1, width=8, n_eval=10, lr=1e-3)
 
 
 # ----------------------------------------------------------------------------- CycleGAN

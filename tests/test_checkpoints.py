@@ -305,7 +305,7 @@ def test_the_generator_alone_may_replace_an_export(tmp_path):
 
 @pytest.mark.parametrize(
     "change, named",
-    [({"lr": 0.05}, "lr 0.0002 there, 0.05 here"), ({"seed": 3}, "seed 0 there, 3 here"),
+    [({"lr_G": 0.05}, "lr_G 0.0002 there, 0.05 here"), ({"seed": 3}, "seed 0 there, 3 here"),
      ({"batch_size": 8}, "batch_size 16 there, 8 here")],
 )  # fmt: skip
 def test_a_resume_with_other_settings_is_refused_naming_each(tmp_path, change, named):
@@ -314,7 +314,7 @@ def test_a_resume_with_other_settings_is_refused_naming_each(tmp_path, change, n
     resumable(path)
     G, D = players(seed=7)
     before = snapshot(G, D)
-    settings = {"lr": 2e-4, "seed": 0, "batch_size": 16, **change}
+    settings = {"lr_G": 2e-4, "seed": 0, "batch_size": 16, **change}
     with pytest.raises(checkpoints.CheckpointError, match=named):
         train_images.fit_epochs(
             G, D, tiny_images(32), 2, progress=False, checkpoint=path, **settings
@@ -334,9 +334,10 @@ def test_the_checkpoint_records_the_settings_of_the_run(tmp_path):
     path = tmp_path / "run.pt"
     resumable(path, settings={"width": WIDTH})
     meta = checkpoints.checkpoint_meta(path)
-    keys = ("seed", "batch_size", "lr", "betas", "loss", "images", "width")
+    keys = ("seed", "batch_size", "lr_D", "lr_G", "optimizer", "betas", "loss", "images", "width")
     assert {k: meta[k] for k in keys} == {
-        "seed": 0, "batch_size": 16, "lr": 2e-4, "betas": [0.5, 0.999],
+        "seed": 0, "batch_size": 16, "lr_D": 2e-4, "lr_G": 2e-4, "optimizer": "adam",
+        "betas": [0.5, 0.999],
         "loss": "nonsaturating", "images": [32, 1, 28, 28], "width": WIDTH,
     }  # fmt: skip
     with pytest.raises(checkpoints.CheckpointError, match="width 4 there, 8 here"):

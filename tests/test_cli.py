@@ -225,7 +225,9 @@ def test_the_export_records_the_settings_that_trained_it(tmp_path, fake_data, ca
     assert run([*argv, "--export", str(tmp_path / "G.pt")], capsys)[0] == 0
     meta = checkpoints.checkpoint_meta(tmp_path / "G.pt")
     ckpt = checkpoints.checkpoint_meta(out / "dcgan.pt")
-    assert meta["lr"] == ckpt["lr"] == 0.001 and meta["epochs"] == ckpt["epoch"] == 2
+    assert (
+        meta["lr"] == ckpt["lr_D"] == ckpt["lr_G"] == 0.001 and meta["epochs"] == ckpt["epoch"] == 2
+    )
 
 
 def test_the_readme_cdcgan_commands_get_their_own_default_folders(tmp_path, monkeypatch, capsys):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -195,17 +196,20 @@ def test_build_players_gives_the_same_generator_for_every_remedy():
         assert isinstance(G, models.MLPGenerator)
     assert all(torch.equal(w, weights[0]) for w in weights)
     assert isinstance(experiments.build_players(ring, "PacGAN2")[1], models.PackedDiscriminator)
-    assert experiments.build_players(ring, "unrolled 5")[2]["unroll_steps"] == 5
+    assert experiments.build_players(ring, "unrolled 5")[2].unroll_steps == 5
     with pytest.raises(ValueError, match="unknown remedy 'magic'"):
         experiments.build_players(ring, "magic")
 
 
-def test_build_players_returns_a_fresh_copy_of_the_fit_keywords():
+def test_build_players_returns_the_remedys_config_which_cannot_be_changed():
     from ganlab import data
 
-    _, _, kwargs = experiments.build_players(data.ring(), "WGAN-GP")
-    kwargs.pop("loss")
-    assert experiments.REMEDIES["WGAN-GP"].fit_kwargs["loss"] == "wasserstein"
+    _, _, config = experiments.build_players(data.ring(), "WGAN-GP")
+    assert config is experiments.REMEDIES["WGAN-GP"].config
+    assert config.changes() == {"loss": "wasserstein", "penalty": config.penalty, "d_steps": 5,
+                                "lr_D": 1e-4, "lr_G": 1e-4, "betas": (0.5, 0.9)}  # fmt: skip
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.loss = "nonsaturating"  # type: ignore[misc]
 
 
 def test_remedy_run_measures_coverage_and_keeps_samples_every_few_steps():
@@ -242,14 +246,14 @@ def test_remedy_runs_trains_the_seeds_together_as_remedy_run_does_one_by_one(rem
 def test_remedy_run_overrides_reach_fit(monkeypatch):
     from ganlab import data
 
-    seen = {}
+    seen = []
 
-    def fake_fit(G, D, dist, steps, **kwargs):
-        seen.update(kwargs)
+    def fake_fit(G, D, dist, steps, config, **kwargs):
+        seen.append(config)
 
     monkeypatch.setattr(experiments.mode_collapse, "fit", fake_fit)
     experiments.remedy_run(data.ring(), "unrolled 5", steps=1, n_eval=10, lr_D=3e-4)
-    assert seen["lr_D"] == 3e-4 and seen["unroll_steps"] == 5
+    assert seen[0].lr_D == 3e-4 and seen[0].unroll_steps == 5 and seen[0].batch_size == 256
 
 
 def test_frozen_d_run_leaves_D_alone_and_G_climbs_D():

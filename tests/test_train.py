@@ -427,3 +427,62 @@ def test_nan_in_a_tensor_dataset_diverges_at_step_1(make_models):
     with pytest.raises(train.TrainingDiverged, match="step 1: loss_D") as info:
         train.fit(G, D, torch.full((100, 2), math.nan), steps=5, **QUIET)
     assert len(info.value.history) == 0
+
+
+# ----------------------------------------------------------------------------- FitConfig
+
+
+def test_fit_with_a_config_is_fit_with_its_settings_as_keywords(make_models):
+    """One run, two spellings: fit(config) and fit(**settings) take the same steps."""
+    config = train.FitConfig(loss="saturating", d_steps=2, lr_D=2e-3, batch_size=32)
+    runs = []
+    for how in ({"config": config}, config.changes()):
+        G, D = make_models(seed=0)
+        runs.append(train.fit(G, D, RING, steps=3, seed=1, progress=False, **how))
+    assert runs[0].as_dict() == runs[1].as_dict()
+
+
+def test_settings_override_the_config_and_unknown_ones_are_named():
+    config = train.configure(train.FitConfig(lr_D=5e-4), lr_G=2e-4)
+    assert (config.lr_D, config.lr_G) == (5e-4, 2e-4)
+    assert train.configure().changes() == {}
+    assert config.changes() == {"lr_D": 5e-4, "lr_G": 2e-4}
+    with pytest.raises(TypeError, match=r"unknown training setting\(s\) \['lr'\]; FitConfig has"):
+        train.configure(lr=1e-3)
+    with pytest.raises(TypeError, match="config must be a FitConfig, got dict"):
+        train.configure({"lr_D": 1e-3})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [({"loss": "wgan"}, "unknown loss kind 'wgan'"),
+     ({"batch_size": 0}, "batch_size must be a positive integer"),
+     ({"d_steps": 1.5}, r"d_steps \(k, the D updates per G update\) must be a positive integer"),
+     ({"lr_G": -1.0}, "lr_G must be a positive"),
+     ({"unroll_steps": -1}, "unroll_steps must be an integer >= 0, got -1"),
+     ({"weight_clip": 0.0}, "weight_clip must be a positive"),
+     ({"optimizer": "adagrad"}, r"unknown optimizer 'adagrad'; expected one of \['adam'"),
+     ({"optimizer": "rmsprop", "betas": (0.0, 0.9)}, "betas are Adam's, not 'rmsprop''s"),
+     ({"real_label": 1.1}, r"real_label must lie in \[0, 1\], got 1.1"),
+     ({"loss": "hinge", "real_label": 0.9}, "real_label applies only to the minimax D loss")],
+)  # fmt: skip
+def test_a_bad_setting_is_named_when_the_config_is_made(settings, message):
+    with pytest.raises(ValueError, match=message):
+        train.FitConfig(**settings)
+
+
+def test_make_optimizers_builds_the_configs_optimizer_for_each_player(make_models):
+    G, D = make_models(seed=0)
+    opt_D, opt_G = train.make_optimizers(train.FitConfig(lr_D=1e-4, betas=(0.0, 0.9)), G, D)
+    assert isinstance(opt_D, torch.optim.Adam) and opt_D.param_groups[0]["lr"] == 1e-4
+    assert opt_G.param_groups[0]["betas"] == (0.0, 0.9) and opt_G.param_groups[0]["lr"] == 1e-3
+    assert {id(p) for p in opt_D.param_groups[0]["params"]} == {id(p) for p in D.parameters()}
+    opt_D, opt_G = train.make_optimizers(train.FitConfig(optimizer="rmsprop", lr_G=5e-5), G, D)
+    assert isinstance(opt_G, torch.optim.RMSprop) and opt_G.param_groups[0]["lr"] == 5e-5
+
+
+def test_label_smoothing_reaches_the_d_loss():
+    d_loss, g_loss = train.FitConfig(real_label=0.9).losses()
+    d_real, d_fake = torch.tensor([2.0, -1.0]), torch.tensor([0.5])
+    assert_close(d_loss(d_real, d_fake), losses.d_loss_minimax(d_real, d_fake, real_label=0.9))
+    assert g_loss is losses.g_loss_nonsaturating

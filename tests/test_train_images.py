@@ -264,3 +264,13 @@ def test_fit_epochs_rejects_bad_labels_before_training(labels, error, message):
     for model, before in ((G, G0), (D, D0)):
         for p, q in zip(model.parameters(), before, strict=True):
             assert torch.equal(p, q)
+
+
+def test_fit_epochs_takes_dcgans_config_and_refuses_what_its_loop_does_not_do():
+    assert train_images.DCGAN.changes() == {"lr_D": 2e-4, "lr_G": 2e-4, "batch_size": 128}
+    G, D = players()
+    with pytest.raises(ValueError, match=r"without \['d_steps', 'penalty'\]"):
+        train_images.fit_epochs(G, D, tiny_images(16), 1, batch_size=16, d_steps=2,
+                                penalty=losses.r1(1.0), progress=False)  # fmt: skip
+    with pytest.raises(TypeError, match=r"unknown training setting\(s\) \['lr'\]"):
+        train_images.fit_epochs(G, D, tiny_images(16), 1, batch_size=16, lr=1e-3)

@@ -45,7 +45,7 @@ def test_the_lab_uses_each_remedys_learning_rates():
     assert unrolled.opt_G.param_groups[0]["lr"] == 1e-3
     wgan = widgets.ModeCollapseLab(remedy="WGAN-GP")
     assert [wgan.opt_D.param_groups[0][k] for k in ("lr", "betas")] == [1e-4, (0.5, 0.9)]
-    assert "lr_D" not in wgan.fit_kwargs and "betas" not in wgan.fit_kwargs
+    assert wgan.config is experiments.REMEDIES["WGAN-GP"].config
 
 
 def test_reset_builds_new_players_and_rejects_unknown_names(lab):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ganlab.experiments.critics import (
     CRITICS,
+    Critic,
     CriticRun,
     critic_run,
     trained_critics_1d,
@@ -25,6 +26,7 @@ from ganlab.experiments.mode_collapse import (
     remedy_runs,
 )
 from ganlab.experiments.saturation import (
+    HEAD_START,
     Run,
     compare_generator_losses,
     distance_to_data,
@@ -49,6 +51,7 @@ from ganlab.experiments.toys import (
 
 __all__ = [
     "far_data",
+    "HEAD_START",
     "Run",
     "distance_to_data",
     "head_start_run",
@@ -63,6 +66,7 @@ __all__ = [
     "frozen_d_run",
     "benchmark_results",
     "CRITICS",
+    "Critic",
     "CriticRun",
     "critic_run",
     "trained_critics_1d",

@@ -17,28 +17,39 @@ from ganlab.models import (
     spectral_normalise,
 )
 from ganlab.train import (
+    FitConfig,
     History,
+    configure,
     d_step,
     fit,
     seed_everything,
 )
 
-CRITICS: dict[str, dict[str, object]] = {
-    "minimax": {"loss": "nonsaturating"},
-    "WGAN (clipping)": {"loss": "wasserstein", "d_steps": 5, "weight_clip": 0.01,
-                        "optimizer": "rmsprop", "lr_D": 5e-5, "lr_G": 5e-5},
-    "WGAN-GP": {"loss": "wasserstein", "d_steps": 5, "penalty": wgan_gp(10.0),
-                "lr_D": 1e-4, "lr_G": 1e-4, "betas": (0.0, 0.9)},
-    "hinge": {"loss": "hinge"},
-    "least squares": {"loss": "least_squares"},
-    "SN": {"loss": "nonsaturating", "spectral_norm": True},
-    "SN + hinge": {"loss": "hinge", "spectral_norm": True},
+
+@dataclass(frozen=True)
+class Critic:
+    """A chapter-6 setting: how to train it (``config``) and whether D is spectrally
+    normalised (``models.spectral_normalise``, applied to the same initial D)."""
+
+    config: FitConfig
+    spectral_norm: bool = False
+
+
+CRITICS: dict[str, Critic] = {
+    "minimax": Critic(FitConfig(loss="nonsaturating")),
+    "WGAN (clipping)": Critic(FitConfig(loss="wasserstein", weight_clip=0.01, d_steps=5,
+                                        optimizer="rmsprop", lr_D=5e-5, lr_G=5e-5)),
+    "WGAN-GP": Critic(FitConfig(loss="wasserstein", penalty=wgan_gp(10.0), d_steps=5,
+                                lr_D=1e-4, lr_G=1e-4, betas=(0.0, 0.9))),
+    "hinge": Critic(FitConfig(loss="hinge")),
+    "least squares": Critic(FitConfig(loss="least_squares")),
+    "SN": Critic(FitConfig(loss="nonsaturating"), spectral_norm=True),
+    "SN + hinge": Critic(FitConfig(loss="hinge"), spectral_norm=True),
 }  # fmt: skip
-"""Name -> how to train it (``train.fit`` keywords; "optimizer" picks RMSprop for both players,
-"spectral_norm" a spectrally normalised D, ``MLPDiscriminator(spectral_norm=True)``).
-The WGAN rows are the papers' settings: Arjovsky et al. 2017 (RMSprop 5e-5, c = 0.01,
-n_critic = 5) and Gulrajani et al. 2017 (lambda = 10, n_critic = 5, Adam 1e-4, betas (0, 0.9));
-the other rows use the book's defaults (Adam 1e-3, betas (0.5, 0.999), one D step)."""
+"""Name -> how to train it. The WGAN rows are the papers' settings: Arjovsky et al. 2017
+(RMSprop 5e-5 for both players, c = 0.01, n_critic = 5) and Gulrajani et al. 2017
+(lambda = 10, n_critic = 5, Adam 1e-4, betas (0, 0.9)); the other rows use the book's
+defaults (Adam 1e-3, betas (0.5, 0.999), one D step)."""
 
 
 @dataclass
@@ -74,18 +85,15 @@ def critic_run(
 ) -> CriticRun:
     """Train the ``CRITICS`` setting ``name`` on ``dist`` (same G, D architecture and seed for
     every setting) and measure it every ``every`` steps (see ``CriticRun``); ``overrides`` are
-    ``train.fit`` keywords that replace the setting's, e.g. ``lr_G=1e-3``."""
+    ``train.FitConfig`` settings that replace the setting's, e.g. ``lr_G=1e-3``."""
 
     if name not in CRITICS:
         raise ValueError(f"unknown critic setting {name!r}; expected one of {list(CRITICS)}")
     positive_int("every", every)
-    kwargs = {**CRITICS[name], **overrides}
+    config = configure(CRITICS[name].config, batch_size=batch_size, **overrides)
     G, D, _ = build_players(dist, "vanilla", width, seed)
-    if kwargs.pop("spectral_norm", False):
+    if CRITICS[name].spectral_norm:
         spectral_normalise(D)  # the same initial D, each layer then divided by its sigma(W)
-    if kwargs.pop("optimizer", None) == "rmsprop":
-        kwargs["opt_D"] = torch.optim.RMSprop(D.parameters(), lr=kwargs["lr_D"])  # type: ignore[arg-type]
-        kwargs["opt_G"] = torch.optim.RMSprop(G.parameters(), lr=kwargs["lr_G"])  # type: ignore[arg-type]
     x_real = dist.sample(n_eval, seed=20_000 + seed)
     run = CriticRun(name, G, D)
 
@@ -105,8 +113,7 @@ def critic_run(
             run.loss_G.append(float("nan"))
 
     measure(0, None, G, D)
-    fit(G, D, dist, steps, batch_size=batch_size, seed=seed, callback=measure, every=every,
-        progress=False, **kwargs)  # type: ignore[arg-type]  # fmt: skip
+    fit(G, D, dist, steps, config, seed=seed, callback=measure, every=every, progress=False)
     return run
 
 

@@ -24,7 +24,9 @@ from ganlab.models import (
     PackedDiscriminator,
 )
 from ganlab.train import (
+    FitConfig,
     History,
+    configure,
     fit,
     g_step,
     sample_noise,
@@ -34,31 +36,31 @@ from ganlab.train import (
 
 @dataclass(frozen=True)
 class Remedy:
-    """A cure for mode collapse: how to build D and how to train (``train.fit`` keywords)."""
+    """A cure for mode collapse: how to build D and how to train (``config``, for ``train.fit``)."""
 
     name: str
     build_D: Callable[[int, int], torch.nn.Module]  # (dim, width) -> D
-    fit_kwargs: dict[str, object] = field(default_factory=dict)
+    config: FitConfig = field(default_factory=FitConfig)
     source: str = ""
 
 
 REMEDIES: dict[str, Remedy] = {
     remedy.name: remedy
     for remedy in [
-        Remedy("vanilla", lambda dim, w: MLPDiscriminator(dim, width=w), {},
+        Remedy("vanilla", lambda dim, w: MLPDiscriminator(dim, width=w), FitConfig(),
                "Goodfellow et al. 2014 (non-saturating loss)"),
-        Remedy("PacGAN2", lambda dim, w: PackedDiscriminator(dim, pack=2, width=w), {},
+        Remedy("PacGAN2", lambda dim, w: PackedDiscriminator(dim, pack=2, width=w), FitConfig(),
                "Lin et al. 2018: D judges 2 samples at once"),
-        Remedy("PacGAN4", lambda dim, w: PackedDiscriminator(dim, pack=4, width=w), {},
+        Remedy("PacGAN4", lambda dim, w: PackedDiscriminator(dim, pack=4, width=w), FitConfig(),
                "Lin et al. 2018: D judges 4 samples at once"),
-        Remedy("minibatch std", lambda dim, w: MinibatchStdDiscriminator(dim, width=w), {},
+        Remedy("minibatch std", lambda dim, w: MinibatchStdDiscriminator(dim, width=w), FitConfig(),
                "Karras et al. 2018: D sees the batch's standard deviation"),
         Remedy("unrolled 5", lambda dim, w: MLPDiscriminator(dim, width=w),
-               {"unroll_steps": 5, "lr_D": 1e-4},
+               FitConfig(unroll_steps=5, lr_D=1e-4),
                "Metz et al. 2017: G trains against D unrolled 5 Adam steps; D slower (lr 1e-4)"),
         Remedy("WGAN-GP", lambda dim, w: MLPDiscriminator(dim, width=w),
-               {"loss": "wasserstein", "penalty": wgan_gp(0.1), "d_steps": 5,
-                "lr_D": 1e-4, "lr_G": 1e-4, "betas": (0.5, 0.9)},
+               FitConfig(loss="wasserstein", penalty=wgan_gp(0.1), d_steps=5,
+                         lr_D=1e-4, lr_G=1e-4, betas=(0.5, 0.9)),
                "Gulrajani et al. 2017: Wasserstein critic, gradient penalty (lambda 0.1, their "
                "toy setting), 5 critic steps, Adam(1e-4, betas (0.5, 0.9))"),
     ]
@@ -68,8 +70,8 @@ REMEDIES: dict[str, Remedy] = {
 
 def build_players(
     dist: GaussianMixture, remedy: str = "vanilla", width: int = 64, seed: int = 0
-) -> tuple[torch.nn.Module, torch.nn.Module, dict[str, object]]:
-    """(G, D, fit keywords) for ``remedy`` on a 2-D toy, initialised from ``seed``.
+) -> tuple[torch.nn.Module, torch.nn.Module, FitConfig]:
+    """(G, D, training config) for ``remedy`` on a 2-D toy, initialised from ``seed``.
 
     G is the same MLP for every remedy (latent_dim 2), so runs differ only in D and training.
     """
@@ -78,7 +80,7 @@ def build_players(
     seed_everything(seed)
     G = MLPGenerator(latent_dim=2, out_dim=dist.dim, width=width)
     D = REMEDIES[remedy].build_D(dist.dim, width)
-    return G, D, dict(REMEDIES[remedy].fit_kwargs)
+    return G, D, REMEDIES[remedy].config
 
 
 @dataclass
@@ -109,11 +111,11 @@ def remedy_run(
     """Train ``remedy`` on ``dist``; every ``every`` steps (and at step 0) measure
     ``mode_coverage`` on ``n_eval`` samples from fixed latents and keep the first ``n_keep``.
 
-    ``overrides`` are ``train.fit`` keywords that replace the remedy's, e.g. ``lr_D=1e-4``.
+    ``overrides`` are ``train.FitConfig`` settings that replace the remedy's, e.g. ``lr_D=1e-4``.
     """
     positive_int("every", every)
-    G, D, kwargs = build_players(dist, remedy, width, seed)
-    kwargs.update(overrides)
+    G, D, config = build_players(dist, remedy, width, seed)
+    config = configure(config, batch_size=batch_size, **overrides)
     run = RemedyRun(remedy, G, D)
 
     def measure(step: int, history: History | None, G: torch.nn.Module, D: torch.nn.Module) -> None:
@@ -124,8 +126,7 @@ def remedy_run(
         run.samples.append(samples[:n_keep].cpu())
 
     measure(0, None, G, D)
-    fit(G, D, dist, steps, batch_size=batch_size, seed=seed, callback=measure, every=every,
-        progress=False, **kwargs)  # type: ignore[arg-type]  # fmt: skip
+    fit(G, D, dist, steps, config, seed=seed, callback=measure, every=every, progress=False)
     return run
 
 
@@ -149,8 +150,8 @@ def remedy_runs(
     """
     positive_int("every", every)
     seeds = list(seeds)
-    kwargs = build_players(dist, remedy, width, seeds[0])[2]  # checks ``remedy`` first
-    kwargs.update(overrides)
+    config = build_players(dist, remedy, width, seeds[0])[2]  # checks ``remedy`` first
+    config = configure(config, batch_size=batch_size, **overrides)
     each_seed = iter(seeds)  # stack_players builds the runs in the order of ``seeds``
     G, D, penalty_generators = stack_players(
         lambda: build_players(dist, remedy, width, next(each_seed))[:2], seeds
@@ -167,8 +168,8 @@ def remedy_runs(
 
     measure(0, None, G, D)
     generators = [torch.Generator().manual_seed(seed) for seed in seeds]  # what fit(seed=) uses
-    fit_many(G, D, dist, steps, seeds=generators, batch_size=batch_size, callback=measure,
-             every=every, penalty_generators=penalty_generators, **kwargs)  # type: ignore[arg-type]  # fmt: skip
+    fit_many(G, D, dist, steps, config, seeds=generators, callback=measure, every=every,
+             penalty_generators=penalty_generators)  # fmt: skip
     return runs
 
 

@@ -8,22 +8,24 @@ setting under study (e.g. the generator loss).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
 from ganlab._checks import positive_int
 from ganlab.data import GaussianMixture, mixture_1d
-from ganlab.losses import get_losses
 from ganlab.metrics import wasserstein_1d
 from ganlab.models import (
     MLPDiscriminator,
     MLPGenerator,
 )
 from ganlab.train import (
-    OPTIMIZERS,
+    FitConfig,
     History,
+    configure,
     d_step,
     fit,
+    make_optimizers,
     sample_noise,
     sample_real,
     seed_everything,
@@ -72,54 +74,52 @@ def distance_to_data(G: torch.nn.Module, data: GaussianMixture, n: int = 2000) -
     return wasserstein_1d(fake, real)
 
 
+HEAD_START = FitConfig(optimizer="sgd", lr_D=0.05, lr_G=0.05, batch_size=64)
+"""Chapter 2's settings: plain gradient descent (lr 0.05) on batches of 64, so that the
+gradients the losses give are what moves G (Adam would rescale them)."""
+
+
 def head_start_run(
     data: GaussianMixture | None = None,
+    config: FitConfig = HEAD_START,
     *,
-    loss: str = "nonsaturating",
     head_start: int = 300,
     steps: int = 800,
-    d_steps: int = 1,
-    optimizer: str = "sgd",
-    lr_D: float = 0.05,
-    lr_G: float = 0.05,
-    real_label: float = 1.0,
-    batch_size: int = 64,
     width: int = 32,
     every: int = 20,
     seed: int = 0,
     label: str | None = None,
+    **overrides: Any,
 ) -> Run:
     """Train a 1-D GAN after giving D a head start of ``head_start`` updates against G's init.
 
-    Everything follows from ``seed``: the initial weights, the head start and the batches.
-    Records W1(p_g, p_data) after the head start and every ``every`` steps of ``fit``.
+    ``config`` (default ``HEAD_START``) with ``overrides`` replacing its fields, e.g.
+    ``loss="saturating"``, says how both phases train. Everything follows from ``seed``: the
+    initial weights, the head start and the batches. Records W1(p_g, p_data) after the head
+    start and every ``every`` steps of ``fit``.
     """
     data = far_data() if data is None else data
-    get_losses(loss)  # fail before training on an unknown loss
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {optimizer!r}; expected one of {sorted(OPTIMIZERS)}")
+    config = configure(config, **overrides)
     positive_int("steps", steps)
     if isinstance(head_start, bool) or not isinstance(head_start, int) or head_start < 0:
         raise ValueError(f"head_start must be an integer >= 0, got {head_start!r}")
     generator = seed_everything(seed)
     G = MLPGenerator(latent_dim=1, out_dim=data.dim, width=width)
     D = MLPDiscriminator(in_dim=data.dim, width=width)
-    opt_D = OPTIMIZERS[optimizer](D.parameters(), lr_D)
-    opt_G = OPTIMIZERS[optimizer](G.parameters(), lr_G)
-    d_loss = get_losses(loss)[0]
+    opt_D, opt_G = make_optimizers(config, G, D)
+    d_loss, batch_size = config.losses()[0], config.batch_size
     p_fake = float("nan")
     for _ in range(head_start):  # D alone, against the frozen initial G
         x_real = sample_real(data, batch_size, generator, torch.device("cpu"))
         z = sample_noise(G, batch_size, generator, torch.device("cpu"))
         p_fake = d_step(G, D, x_real, z, opt_D, d_loss)["p_fake"]
-    run = Run(label or loss, History(), [0], [distance_to_data(G, data)], p_fake, G, D)
+    run = Run(label or config.loss, History(), [0], [distance_to_data(G, data)], p_fake, G, D)
 
     def record(step: int, history: History, G: torch.nn.Module, D: torch.nn.Module) -> None:
         run.eval_steps.append(step)
         run.distance.append(distance_to_data(G, data))
 
-    fit(G, D, data, steps, batch_size=batch_size, d_steps=d_steps, loss=loss,
-        real_label=real_label, opt_D=opt_D, opt_G=opt_G, seed=generator, callback=record,
+    fit(G, D, data, steps, config, opt_D=opt_D, opt_G=opt_G, seed=generator, callback=record,
         every=every, progress=False, history=run.history)  # fmt: skip
     return run
 

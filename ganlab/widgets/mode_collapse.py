@@ -57,13 +57,10 @@ class ModeCollapseLab(App):
         if data not in TOYS:
             raise ValueError(f"unknown data {data!r}; expected one of {sorted(TOYS)}")
         dist = toy(data)
-        G, D, kwargs = experiments.build_players(dist, remedy, seed=seed)
+        G, D, config = experiments.build_players(dist, remedy, seed=seed)
         self.data, self.remedy, self.seed, self.dist = data, remedy, seed, dist
-        self.G, self.D, self.fit_kwargs = G, D, kwargs
-        betas = kwargs.pop("betas", train.ADAM_BETAS)  # the remedy's optimiser settings, else fit's
-        lr_D, lr_G = kwargs.pop("lr_D", 1e-3), kwargs.pop("lr_G", 1e-3)
-        self.opt_D = torch.optim.Adam(D.parameters(), lr=lr_D, betas=betas)  # type: ignore[arg-type]
-        self.opt_G = torch.optim.Adam(G.parameters(), lr=lr_G, betas=betas)  # type: ignore[arg-type]
+        self.G, self.D, self.config = G, D, config
+        self.opt_D, self.opt_G = train.make_optimizers(config, G, D)  # kept across clicks
         self.rng = torch.Generator().manual_seed(seed)
         self.history = train.History()
         self.steps: list[int] = [0]
@@ -74,9 +71,8 @@ class ModeCollapseLab(App):
     def train(self, steps: int | None = None) -> metrics.ModeCoverage:
         """Train ``steps`` (default ``steps_per_click``) more steps; return the new coverage."""
         steps = self.steps_per_click if steps is None else steps
-        train.fit(self.G, self.D, self.dist, steps, opt_D=self.opt_D, opt_G=self.opt_G,
-                  seed=self.rng, history=self.history, progress=False,
-                  **self.fit_kwargs)  # type: ignore[arg-type]  # fmt: skip
+        train.fit(self.G, self.D, self.dist, steps, self.config, opt_D=self.opt_D,
+                  opt_G=self.opt_G, seed=self.rng, history=self.history, progress=False)  # fmt: skip
         self.steps.append(self.history.step[-1])
         self.coverages.append(metrics.mode_coverage(self.G.sample(2500, seed=1), self.dist))
         self.refresh()
