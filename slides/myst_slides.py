@@ -4,7 +4,8 @@ Jupyter Book renders MyST; `jupyter nbconvert --to slides` does not and would sh
 nbconvert preprocessor rewrites the markdown cells of the copy that nbconvert converts (the
 notebooks on disk are never touched):
 
-- citations, keys from the chapter's `references.bib`:
+- citations, keys from the chapter's `references.bib` (read by pybtex, as Jupyter Book's
+  sphinxcontrib-bibtex reads it for the book):
   ``{footcite:p}`a,b` `` -> "(Goodfellow et al. 2014; Metz et al. 2017)",
   ``{footcite:t}`a` `` -> "Goodfellow et al. (2014)" (one author: "Goodfellow", two: "Arjovsky
   and Bottou", three or more: "Goodfellow et al."; `:ps`/`:ts` list every author);
@@ -19,8 +20,9 @@ notebooks on disk are never touched):
 - ``{math}`x` `` -> `$x$`, ```` ```{math} ```` -> `$$ ... $$`.
 
 Anything else in MyST syntax (another role or directive, an unknown citation key, an unclosed
-fence) raises `MystSlidesError` naming the notebook, so that no deck shows raw MyST. Code (fenced
-blocks, inline code spans) is left as it is.
+fence) raises `MystSlidesError` naming the notebook, so that no deck shows raw MyST; so does a
+.bib file that pybtex cannot read, naming the file. Code (fenced blocks, inline code spans) is
+left as it is.
 
 Used by the Makefile: `PYTHONPATH=slides jupyter nbconvert --to slides
 --SlidesExporter.preprocessors=myst_slides.MystPreprocessor ...`. The .bib file is the
@@ -30,12 +32,14 @@ notebook's folder's `references.bib` unless `--MystPreprocessor.bibfile=PATH` sa
 from __future__ import annotations
 
 import re
-import unicodedata
-from dataclasses import dataclass, field
 from pathlib import Path
 
+import pybtex.errors
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 from nbconvert.preprocessors import Preprocessor
+from pybtex.database import Entry, Person, parse_string
+from pybtex.exceptions import PybtexError
+from pybtex.richtext import Text
 from traitlets import Unicode
 
 
@@ -44,212 +48,60 @@ class MystSlidesError(ValueError):
 
 
 # ------------------------------------------------------------------------------ BibTeX
+# Read by pybtex, as Jupyter Book's sphinxcontrib-bibtex reads it for the book: the same entries,
+# @string macros, names and LaTeX (accents by latexcodec) in the decks as in the book. pybtex is
+# no pin of requirements.txt: jupyter-book brings it (sphinxcontrib-bibtex needs pybtex>=0.25).
 
 
-@dataclass
-class Entry:
-    """One BibTeX entry: its type, key and fields (names lower case, values as written)."""
-
-    kind: str
-    key: str
-    fields: dict[str, str] = field(default_factory=dict)
-
-
-MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
-_ENTRY_START = re.compile(r"@\s*([A-Za-z]+)\s*([{(])")
-_FIELD_NAME = re.compile(r"\s*([A-Za-z][\w:.+-]*)\s*=\s*")
-_BARE = re.compile(r"[\w:.+-]+")
-
-
-def _balanced(text: str, start: int, close: str) -> int:
-    """Index of the `close` matching the opener just before `start` (braces nest inside)."""
-    depth = 0
-    i = start
-    while i < len(text):
-        c = text[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "{":
-            depth += 1
-        elif c == "}" and depth > 0:
-            depth -= 1
-        elif c == close and depth == 0:
-            return i
-        i += 1
-    raise MystSlidesError(f"unbalanced braces in the .bib file after {text[start : start + 60]!r}")
+def parse_bib(text: str, source: str = "the .bib file") -> dict[str, Entry]:
+    """The entries of a .bib file's `text` by key (as written: keys match case-sensitively); what
+    pybtex cannot read (a syntax error, an undefined @string, a repeated key) raises
+    MystSlidesError naming `source`."""
+    with pybtex.errors.capture() as errors:  # every error, whatever pybtex's strict mode
+        try:
+            data = parse_string(text, "bibtex")
+        except PybtexError as e:
+            errors.append(e)
+    if errors:
+        raise MystSlidesError(f"{source}: not a valid .bib file: " + "; ".join(map(str, errors)))
+    return dict(data.entries.items())
 
 
-def _value(text: str, i: int, strings: dict[str, str]) -> tuple[str, int]:
-    """A field value at `text[i:]` ({...}, "...", a number or an @string name, joined by #)."""
-    parts = []
-    while True:
-        while i < len(text) and text[i].isspace():
-            i += 1
-        if i < len(text) and text[i] == "{":
-            end = _balanced(text, i + 1, "}")
-            parts.append(text[i + 1 : end])
-            i = end + 1
-        elif i < len(text) and text[i] == '"':
-            end = _balanced(text, i + 1, '"')
-            parts.append(text[i + 1 : end])
-            i = end + 1
-        else:
-            m = _BARE.match(text, i)
-            if not m:
-                raise MystSlidesError(f"cannot read a .bib value at {text[i : i + 60]!r}")
-            word = m.group(0)
-            parts.append(strings.get(word.lower(), word))
-            i = m.end()
-        while i < len(text) and text[i].isspace():
-            i += 1
-        if i < len(text) and text[i] == "#":
-            i += 1
-            continue
-        return "".join(parts), i
-
-
-def parse_bib(text: str) -> dict[str, Entry]:
-    """The entries of a .bib file by key (no dependency: @string, # and both delimiters)."""
-    strings = {m: m.capitalize() for m in MONTHS}
-    entries: dict[str, Entry] = {}
-    pos = 0
-    while m := _ENTRY_START.search(text, pos):
-        kind, close = m.group(1).lower(), "}" if m.group(2) == "{" else ")"
-        body_start = m.end()
-        end = _balanced(text, body_start, close)
-        body = text[body_start:end]
-        pos = end + 1
-        if kind in {"comment", "preamble"}:
-            continue
-        i = 0
-        if kind == "string":
-            fm = _FIELD_NAME.match(body, i)
-            if fm:
-                strings[fm.group(1).lower()] = _value(body, fm.end(), strings)[0]
-            continue
-        key, _, rest = body.partition(",")
-        entry = Entry(kind, key.strip())
-        while fm := _FIELD_NAME.match(rest, i):
-            value, i = _value(rest, fm.end(), strings)
-            entry.fields[fm.group(1).lower()] = " ".join(value.split())
-            while i < len(rest) and (rest[i].isspace() or rest[i] == ","):
-                i += 1
-        entries[entry.key] = entry
-    return entries
-
-
-# LaTeX accents as Unicode combining marks: {\'e} -> é, \"{o} -> ö, \c{c} -> ç.
-_ACCENTS = {
-    "'": "\u0301",
-    "`": "\u0300",
-    "^": "\u0302",
-    '"': "\u0308",
-    "~": "\u0303",
-    "=": "\u0304",
-    ".": "\u0307",
-    "u": "\u0306",
-    "v": "\u030c",
-    "H": "\u030b",
-    "c": "\u0327",
-    "k": "\u0328",
-    "r": "\u030a",
-}
-_SYMBOLS = {
-    "ss": "ß",
-    "o": "ø",
-    "O": "Ø",
-    "ae": "æ",
-    "AE": "Æ",
-    "aa": "å",
-    "AA": "Å",
-    "l": "ł",
-    "L": "Ł",
-    "i": "ı",
-    "j": "ȷ",
-    "oe": "œ",
-    "OE": "Œ",
-}
-_ACCENT = re.compile(
-    r"\\([`'^\"~=.]|[uvHckr](?![A-Za-z]))\s*(?:\{\s*(\\?[A-Za-z])\s*\}|(\\?[A-Za-z]))"
-)
-_COMMAND = re.compile(r"\\([A-Za-z]+)\s*|\\([&%$#_{}~ ])")
 _MATH = re.compile(r"(\$[^$]+\$)")
-
-
-def _accent(m: re.Match) -> str:
-    base = (m.group(2) or m.group(3)).lstrip("\\")  # \'{\i} -> í
-    return unicodedata.normalize("NFC", base + _ACCENTS[m.group(1)])
+_HELD = "\ue000{}\ue001"  # where a $math$ span waits while pybtex decodes the rest
 
 
 def latex_to_text(value: str) -> str:
-    """A .bib value as plain text: accents decoded, braces and other commands dropped, `--` ->
-    en dash, `~` -> space; `$...$` math is kept for MathJax."""
-    out = []
-    for part in _MATH.split(value):
-        if part.startswith("$") and part.endswith("$") and len(part) > 1:
-            out.append(part)
-            continue
-        part = _ACCENT.sub(_accent, part)
-        part = _COMMAND.sub(lambda m: _SYMBOLS.get(m.group(1) or "", m.group(2) or ""), part)
-        part = part.replace("{", "").replace("}", "").replace("~", " ")
-        out.append(part.replace("---", "\u2014").replace("--", "\u2013"))
-    return " ".join("".join(out).split())
+    """A .bib value as plain text, by pybtex (latexcodec's accents and symbols, braces dropped,
+    `--` -> en dash, `~` -> space); `$...$` math is kept as written, for MathJax."""
+    parts = _MATH.split(value)  # odd indices: the math
+    held = "".join(_HELD.format(i) if i % 2 else part for i, part in enumerate(parts))
+    text = Text.from_latex(held).render_as("text")
+    for i in range(1, len(parts), 2):
+        text = text.replace(_HELD.format(i), parts[i])
+    return " ".join(text.split())
 
 
-def _split_top(text: str, sep: re.Pattern) -> list[str]:
-    """Split `text` on `sep` outside braces."""
-    parts, depth, last = [], 0, 0
-    masked = []
-    for c in text:
-        depth += c == "{"
-        masked.append(c if depth == 0 else "\0")
-        depth -= c == "}" and depth > 0
-    for m in sep.finditer("".join(masked)):
-        parts.append(text[last : m.start()])
-        last = m.end()
-    parts.append(text[last:])
-    return [p.strip() for p in parts if p.strip()]
+def _others(person: Person) -> bool:
+    """The "and others" of a BibTeX name list (et al.)."""
+    return str(person) == "others"
 
 
-@dataclass
-class Person:
-    first: str
-    last: str  # with its "von" part and ", Jr", as the surname is cited
-
-    @property
-    def initials(self) -> str:
-        """The initials of the first names: Diederik P. -> D. P., Jean-Pierre -> J.-P."""
-        words = []
-        for word in self.first.split():
-            pieces = [p for p in word.split("-") if p]
-            words.append("-".join(p[0] + "." for p in pieces))
-        return " ".join(words)
+def surname(person: Person) -> str:
+    """The surname as cited, with its "von" part and ", Jr": von Neumann, Doe, Jr."""
+    last = latex_to_text(" ".join(person.prelast_names + person.last_names))
+    lineage = latex_to_text(" ".join(person.lineage_names))
+    return f"{last}, {lineage}" if lineage else last
 
 
-def parse_people(value: str) -> list[Person]:
-    """BibTeX names ("Last, First", "First von Last", "Last, Jr, First"; "and others")."""
-    people = []
-    for name in _split_top(value, re.compile(r"\s+and\s+")):
-        if name.lower() == "others":
-            people.append(Person("", "others"))
-            continue
-        parts = _split_top(name, re.compile(r","))
-        if len(parts) >= 3:
-            first, last = parts[2], f"{parts[0]}, {parts[1]}"
-        elif len(parts) == 2:
-            first, last = parts[1], parts[0]
-        else:
-            words = _split_top(name, re.compile(r"\s+"))
-            # "von" words (lower case) start the surname; else the last word is the surname.
-            von = next((i for i, w in enumerate(words[:-1]) if w[:1].islower()), len(words) - 1)
-            first, last = " ".join(words[:von]), " ".join(words[von:])
-        people.append(Person(latex_to_text(first), latex_to_text(last)))
-    return people
+def initials(person: Person) -> str:
+    """The initials of the first names: Diederik P. -> D. P., Jean-Pierre -> J.-P."""
+    names = person.rich_first_names + person.rich_middle_names
+    return " ".join(name.abbreviate().render_as("text") for name in names)
 
 
 def _authors(entry: Entry) -> list[Person]:
-    return parse_people(entry.fields.get("author") or entry.fields.get("editor") or "")
+    return entry.persons.get("author") or entry.persons.get("editor") or []
 
 
 def _year(entry: Entry) -> str:
@@ -260,8 +112,8 @@ def cited_names(entry: Entry, full: bool = False) -> str:
     """The surnames as cited: Goodfellow, Arjovsky and Bottou, Goodfellow et al. (`full`: all
     of them before the et al. of "and others")."""
     people = _authors(entry)
-    others = bool(people) and people[-1].last == "others"
-    names = [p.last for p in people if p.last != "others"]
+    others = bool(people) and _others(people[-1])
+    names = [surname(p) for p in people if not _others(p)]
     if not names:
         return latex_to_text(entry.fields.get("title", entry.key))
     if others or (len(names) >= 3 and not full):
@@ -285,9 +137,11 @@ def _md(text: str) -> str:
 def reference(entry: Entry) -> str:
     """One reference as Markdown: authors (year). Title. *Venue*, volume(number), pages."""
     people = _authors(entry)
-    others = bool(people) and people[-1].last == "others"
+    others = bool(people) and _others(people[-1])
     names = [
-        f"{p.last}, {p.initials}" if p.initials else p.last for p in people if p.last != "others"
+        f"{surname(p)}, {initials(p)}" if initials(p) else surname(p)
+        for p in people
+        if not _others(p)
     ]
     if others:  # "A, B., C, D., et al."
         authors = ", ".join([*names, "et al."])
@@ -295,7 +149,7 @@ def reference(entry: Entry) -> str:
         authors = ", ".join(names[:-1]) + ("," if len(names) > 2 else "") + " and " + names[-1]
     else:
         authors = names[0] if names else ""
-    f = {k: latex_to_text(v) for k, v in entry.fields.items()}
+    f = {k.lower(): latex_to_text(v) for k, v in entry.fields.items()}
     venue = (
         f.get("journal")
         or f.get("booktitle")
@@ -538,7 +392,7 @@ class MystPreprocessor(Preprocessor):
         path = (
             Path(self.bibfile) if self.bibfile else Path(meta.get("path") or ".") / "references.bib"
         )
-        bib = parse_bib(path.read_text(encoding="utf-8")) if path.exists() else {}
+        bib = parse_bib(path.read_text(encoding="utf-8"), str(path)) if path.exists() else {}
         converter = MystToSlides(bib, f"{name}.ipynb" if meta.get("name") else name, str(path))
         for cell in nb.cells:
             if cell.cell_type == "markdown":

@@ -113,10 +113,10 @@ def test_the_reference_list_holds_the_chapter_citations_in_order_of_first_citati
     )
 
 
-def test_an_unknown_citation_key_names_the_key_and_the_notebook():
+def test_an_unknown_citation_key_names_the_key_the_notebook_and_the_bib():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("{footcite:p}`nobody99`")])
     resources = {"metadata": {"name": "99_draft", "path": str(BOOK)}}
-    with pytest.raises(myst.MystSlidesError, match=r"99_draft\.ipynb.*'nobody99'"):
+    with pytest.raises(myst.MystSlidesError, match=r"99_draft\.ipynb.*'nobody99'.*references\.bib"):
         myst.MystPreprocessor().preprocess(nb, resources)
 
 
@@ -141,25 +141,80 @@ def test_admonitions_code_and_nesting():
     assert "<code>{footcite:p}`x`</code>" in html
 
 
-def test_bib_parser_decodes_latex_and_reads_every_syntax():
-    bib = myst.parse_bib(
-        '@string{icml = "International Conference on Machine Learning"}\n'
-        "@comment{ignored}\n"
-        "@inproceedings{a2020x, author = {M{\\\"u}ller, J{\\'e}r{\\^o}me and {van der} Berg, Ann "
-        'and others}, title = "On {GANs} -- a {\\em study}", booktitle = icml, year = 2020,\n'
-        "  pages = {1--9}}\n"
-        "@article(b2021y, author = {Jean-Pierre von Neumann and Ba, Jimmy}, title={T}, year={2021})"
+BIB = r"""
+@string{icml = "International Conference on Machine Learning"}
+@comment{ignored}
+@inproceedings{a2020x, author = {M{\"u}ller, J{\'e}r{\^o}me and {van der} Berg, Ann and others},
+  title = "On {GANs} -- the $x^{10}$ case", booktitle = icml # " (ICML)", year = 2020,
+  pages = {1--9}}
+@article(b2021y, author = {Jean-Pierre von Neumann and Ba, Jimmy}, title={T}, year={2021},
+  journal = {J}, volume = 3, number = {2})
+@article{c2022z, author = {Sch\"{o}lkopf, Bernhard and Miko{\l}ajczyk, Krystian and Doe, Jr, John},
+  title = {Why?}, year = 2022}
+@book{d2023w, editor = {Smith, Ann}, title = {Edited}, year = {2023}}
+"""
+
+
+def test_citations_from_a_bib_of_every_syntax_as_the_deck_shows_them():
+    text = convert(
+        "{footcite:t}`a2020x, b2021y` and {footcite:p}`c2022z,d2023w`; {footcite:ts}`c2022z`, "
+        "{footcite:ps}`a2020x`.",
+        BIB,
     )
-    a, b = bib["a2020x"], bib["b2021y"]
-    assert myst.cited_names(a) == "Müller et al."
-    assert myst.cited_names(b) == "von Neumann and Ba"
-    assert myst.reference(a) == (
-        "Müller, J., van der Berg, A., et al. (2020). On GANs – a study. "
-        "*International Conference on Machine Learning*, 1–9."
+    assert text == (
+        "Müller et al. (2020) and von Neumann and Ba (2021) and "
+        "(Schölkopf et al. 2022; Smith 2023); "
+        "Schölkopf, Mikołajczyk and Doe, Jr (2022), (Müller, van der Berg et al. 2020)."
     )
-    assert myst.reference(b).startswith("von Neumann, J.-P. and Ba, J. (2021). T.")
-    both = myst.MystToSlides(bib, "test.ipynb").convert("{footcite:t}`a2020x, b2021y`")
-    assert both == "Müller et al. (2020) and von Neumann and Ba (2021)"
+
+
+def test_the_reference_list_of_a_bib_of_every_syntax():
+    text = convert("{footcite:p}`b2021y,a2020x,c2022z,d2023w`\n```{footbibliography}\n```", BIB)
+    assert re.findall(r"^- (.*)$", text, re.MULTILINE) == [
+        "von Neumann, J.-P. and Ba, J. (2021). T. *J*, 3(2).",
+        "Müller, J., van der Berg, A., et al. (2020). On GANs – the $x^{10}$ case. "
+        "*International Conference on Machine Learning (ICML)*, 1–9.",
+        "Schölkopf, B., Mikołajczyk, K., and Doe, Jr, J. (2022). Why?",
+        "Smith, A. (2023). Edited.",
+    ]
+    assert '<div class="references">' in text
+
+
+def test_the_book_bib_accents_and_name_particles_in_citations_and_references():
+    text = convert(
+        "{footcite:p}`kynkaanniemi2019precision` {footcite:t}`binkowski2018kid` "
+        "{footcite:ts}`arjovsky2017wgan` {footcite:p}`vandenoord2016pixel`\n"
+        "```{footbibliography}\n```"
+    )
+    assert text.startswith(
+        "(Kynkäänniemi et al. 2019) Bińkowski et al. (2018) "
+        "Arjovsky, Chintala and Bottou (2017) (van den Oord et al. 2016)\n"
+    )
+    items = re.findall(r"^- (.*)$", text, re.MULTILINE)
+    assert [i.split(" (")[0] for i in items] == [
+        "Kynkäänniemi, T., Karras, T., Laine, S., Lehtinen, J., and Aila, T.",
+        "Bińkowski, M., Sutherland, D. J., Arbel, M., and Gretton, A.",
+        "Arjovsky, M., Chintala, S., and Bottou, L.",
+        "van den Oord, A., Kalchbrenner, N., and Kavukcuoglu, K.",
+    ]
+    assert "{" not in text and "\\" not in text  # no LaTeX left
+
+
+@pytest.mark.parametrize(
+    "bib, why",
+    [
+        ("@article{a, title = {x}", "premature end of file"),
+        ("@article{a, title = {x}}\n@article{a, title = {y}}", "repeated bibliography entry: a"),
+        ("@article{a, title = undefinedmacro}", "undefined string"),
+    ],
+    ids=["unclosed", "repeated-key", "undefined-string"],
+)
+def test_a_malformed_bib_is_an_error_naming_the_file(tmp_path, bib, why):
+    path = tmp_path / "broken.bib"
+    path.write_text(bib)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("Text.")])
+    with pytest.raises(myst.MystSlidesError, match=rf"broken\.bib: .*{why}"):
+        myst.MystPreprocessor(bibfile=str(path)).preprocess(nb, {"metadata": {"name": "x"}})
 
 
 def test_backtick_dropdown_math_and_indented_directives():
