@@ -15,7 +15,6 @@ from torch import nn
 from torch.nn.utils import parametrizations
 
 from ganlab._checks import as_generator, batch_of_vectors, class_labels, positive_int
-from ganlab.losses import d_loss_classes, d_loss_minimax, g_loss_classes, g_loss_nonsaturating
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
@@ -279,9 +278,10 @@ class DCGANDiscriminator(nn.Module):
     as the DCGAN guidelines say); no pooling, no sigmoid.
     """
 
-    def __init__(self, width: int = 32, channels: int = 1) -> None:
+    def __init__(self, width: int = 32, channels: int = 1, outputs: int = 1) -> None:
         super().__init__()
         self.channels = positive_int("channels", channels)
+        self.outputs = positive_int("outputs", outputs)
         w = positive_int("width", width)
         self.net = nn.Sequential(
             nn.Conv2d(channels, w, 4, 2, 1),  # 28 -> 14
@@ -289,20 +289,36 @@ class DCGANDiscriminator(nn.Module):
             nn.Conv2d(w, 2 * w, 4, 2, 1, bias=False),  # 14 -> 7
             nn.BatchNorm2d(2 * w),
             nn.LeakyReLU(0.2, True),
-            nn.Conv2d(2 * w, 1, 7, 1, 0),  # 7 -> 1
+            nn.Conv2d(2 * w, outputs, 7, 1, 0),  # 7 -> 1: the head
         )
         self.apply(dcgan_init)
 
+    @property
+    def feature_layers(self) -> nn.Sequential:
+        """The hidden layers: x -> phi(x), (B, 2w, 7, 7)."""
+        return self.net[:-1]
+
+    @property
+    def head(self) -> nn.Conv2d:
+        """The output layer: a 7x7 convolution of phi(x) to ``outputs`` scores."""
+        return self.net[-1]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self._check_input(x)
-        return self.net(x).flatten()  # (B,)
+        """Scores (B,), or (B, outputs) when there is more than one."""
+        return self.score(self.features(x))
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """The last hidden layer phi(x), (B, 2w * 7 * 7): what the 7x7 output conv scores."""
-        self._check_input(x)
-        return self.net[:-1](x).flatten(1)
+        """The last hidden layer phi(x), (B, 2w * 7 * 7): what the head scores."""
+        self.check_input(x)
+        return self.feature_layers(x).flatten(1)
 
-    def _check_input(self, x: torch.Tensor) -> None:
+    def score(self, phi: torch.Tensor) -> torch.Tensor:
+        """The head on flattened features phi (B, 2w * 7 * 7): (B,) or (B, outputs)."""
+        scores = self.head(phi.view(len(phi), -1, 7, 7)).flatten(1)
+        return scores[:, 0] if self.outputs == 1 else scores
+
+    def check_input(self, x: torch.Tensor) -> None:
+        """Raise unless x is a batch of images (B, channels, 28, 28)."""
         if x.dim() != 4 or tuple(x.shape[1:]) != (self.channels, 28, 28):
             raise ValueError(
                 f"x (the discriminator's input) must have shape (B, {self.channels}, 28, 28), "
@@ -415,24 +431,15 @@ class ConditionalDCGANGenerator(LatentGenerator):
 
 
 class ConditionalDiscriminator(nn.Module):
-    """What the conditional discriminators share: each says how it scores (x, y) pairs and what
-    its and G's losses are, so one training step (``train_images.conditional_step``) serves both."""
+    """What the conditional discriminators share: the DCGAN discriminator as ``body``, and
+    ``realness(x, y)``, the logit of "x is a real image of class y". Their losses are in
+    ``losses`` (``train_images.conditional_step`` picks them)."""
 
     classes: int
+    body: DCGANDiscriminator
 
     def realness(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """The logit of "x is a real image of class y", (B,)."""
-        raise NotImplementedError
-
-    def d_loss(
-        self, x_real: torch.Tensor, y_real: torch.Tensor, x_fake: torch.Tensor,
-        y_fake: torch.Tensor,
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:  # fmt: skip
-        """(D's loss, realness on the reals, realness on the fakes)."""
-        raise NotImplementedError
-
-    def g_loss(self, x_fake: torch.Tensor, y_fake: torch.Tensor) -> torch.Tensor:
-        """G's loss on its samples x_fake = G(z, y_fake)."""
         raise NotImplementedError
 
 
@@ -446,62 +453,39 @@ class ProjectionDiscriminator(ConditionalDiscriminator):
         super().__init__()
         self.classes = positive_int("classes", classes)
         self.body = DCGANDiscriminator(width, channels)
-        features = self.body.net[-1].in_channels * 7 * 7
-        self.embed = nn.Embedding(classes, features)
+        self.embed = nn.Embedding(classes, self.body.head.in_channels * 7 * 7)
         nn.init.normal_(self.embed.weight, 0.0, 0.02)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         class_labels("labels (the classes of x)", labels, self.classes, len(x))
         phi = self.body.features(x)  # (B, 2w * 49)
-        psi = self.body.net[-1](phi.view(len(x), -1, 7, 7)).flatten()
-        return psi + (self.embed(labels) * phi).sum(dim=1)
+        return self.body.score(phi) + (self.embed(labels) * phi).sum(dim=1)
 
     def realness(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         return self(x, labels)
-
-    def d_loss(self, x_real, y_real, x_fake, y_fake):  # type: ignore[no-untyped-def]
-        d_real, d_fake = self(x_real, y_real), self(x_fake, y_fake)
-        return d_loss_minimax(d_real, d_fake), d_real, d_fake
-
-    def g_loss(self, x_fake: torch.Tensor, y_fake: torch.Tensor) -> torch.Tensor:
-        return g_loss_nonsaturating(self(x_fake, y_fake))
 
 
 class ClassifyingDiscriminator(ConditionalDiscriminator):
     """D as a (C + 1)-way classifier: the DCGAN discriminator with C + 1 outputs, the C classes
     and "fake" (Salimans et al. 2016). x (B, channels, 28, 28) -> logits (B, C + 1); the labels
     enter only through the losses (``losses.d_loss_classes``, ``losses.g_loss_classes``).
-    The logit of "real" is log sum_{k<C} exp l_k - l_C."""
+    The logit of "real" is log sum_{k<C} exp l_k - l_C (``real_logit``)."""
 
     def __init__(self, classes: int = 10, width: int = 32, channels: int = 1) -> None:
         super().__init__()
         self.classes = positive_int("classes", classes)
-        self.body = DCGANDiscriminator(width, channels)
-        last = self.body.net[-1]
-        self.body.net[-1] = nn.Conv2d(last.in_channels, classes + 1, 7, 1, 0)
-        dcgan_init(self.body.net[-1])
+        self.body = DCGANDiscriminator(width, channels, outputs=classes + 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self.body._check_input(x)
-        return self.body.net(x).flatten(1)  # (B, C + 1)
+        return self.body(x)  # (B, C + 1)
 
     @staticmethod
-    def _real_logit(logits: torch.Tensor) -> torch.Tensor:
-        """log odds of "real": log sum_{k<C} exp l_k - l_C, (B,)."""
+    def real_logit(logits: torch.Tensor) -> torch.Tensor:
+        """log odds of "real" from the (B, C + 1) logits: log sum_{k<C} exp l_k - l_C, (B,)."""
         return torch.logsumexp(logits[:, :-1], dim=1) - logits[:, -1]
 
     def realness(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        return self._real_logit(self(x))
-
-    def d_loss(self, x_real, y_real, x_fake, y_fake):  # type: ignore[no-untyped-def]
-        class_labels("y_real (the classes of the real images)", y_real, self.classes, len(x_real))
-        logits_real, logits_fake = self(x_real), self(x_fake)
-        loss = d_loss_classes(logits_real, y_real, logits_fake)
-        return loss, self._real_logit(logits_real), self._real_logit(logits_fake)
-
-    def g_loss(self, x_fake: torch.Tensor, y_fake: torch.Tensor) -> torch.Tensor:
-        class_labels("y_fake (the classes asked of G)", y_fake, self.classes, len(x_fake))
-        return g_loss_classes(self(x_fake), y_fake)
+        return self.real_logit(self(x))
 
 
 # ----------------------------------------------------------------------------- StyleGAN's ideas

@@ -21,7 +21,19 @@ from torch import nn
 from ganlab._checks import class_labels, positive_int
 from ganlab.checkpoints import CheckpointError, checkpoint_meta, load_checkpoint, save_checkpoint
 from ganlab.gradients import grad_norm
-from ganlab.losses import DLoss, GLoss, d_loss_minimax, g_loss_nonsaturating
+from ganlab.losses import (
+    DLoss,
+    GLoss,
+    d_loss_classes,
+    d_loss_minimax,
+    g_loss_classes,
+    g_loss_nonsaturating,
+)
+from ganlab.models import (
+    ClassifyingDiscriminator,
+    ConditionalDiscriminator,
+    ProjectionDiscriminator,
+)
 from ganlab.train import (
     FitConfig,
     History,
@@ -69,7 +81,7 @@ def _forward(model: nn.Module, x: torch.Tensor, precision: torch.dtype) -> torch
 
 def conditional_step(
     G: nn.Module,
-    D: nn.Module,
+    D: ConditionalDiscriminator,
     x_real: torch.Tensor,
     y_real: torch.Tensor,
     z: torch.Tensor,
@@ -77,14 +89,30 @@ def conditional_step(
     opt_D: torch.optim.Optimizer,
     opt_G: torch.optim.Optimizer,
 ) -> tuple[dict[str, float], dict[str, float]]:
-    """``adversarial_step`` for a class-conditional pair: x_fake = G(z, y_fake); D (a
-    ``models.ConditionalDiscriminator``) descends ``D.d_loss(x_real, y_real, x_fake, y_fake)``,
-    then G descends ``D.g_loss(x_fake, y_fake)`` through the updated D, G's parameters only.
-    ``p_real``/``p_fake`` in the stats are the mean sigmoid of D's realness logits."""
+    """``adversarial_step`` for a class-conditional pair, x_fake = G(z, y_fake), with the losses
+    of D's kind:
+
+        ProjectionDiscriminator:  D descends d_loss_minimax(D(x_real, y_real), D(x_fake, y_fake)),
+                                  G descends g_loss_nonsaturating(D(x_fake, y_fake));
+        ClassifyingDiscriminator: D descends d_loss_classes(D(x_real), y_real, D(x_fake)),
+                                  G descends g_loss_classes(D(x_fake), y_fake).
+
+    G steps through the updated D, G's parameters only. ``p_real``/``p_fake`` in the stats
+    are the mean sigmoid of D's realness logits (``D.realness``)."""
     x_fake = G(z, y_fake)
-    loss_D, real_logit, fake_logit = D.d_loss(x_real, y_real, x_fake.detach(), y_fake)
-    return _update_d_then_g(G, D, opt_D, opt_G, loss_D, (real_logit, fake_logit),
-                            lambda: D.g_loss(x_fake, y_fake))  # fmt: skip
+    if isinstance(D, ClassifyingDiscriminator):
+        class_labels("y_real (the classes of the real images)", y_real, D.classes, len(x_real))
+        class_labels("y_fake (the classes asked of G)", y_fake, D.classes, len(x_fake))
+        logits_real, logits_fake = D(x_real), D(x_fake.detach())
+        loss_D = d_loss_classes(logits_real, y_real, logits_fake)
+        realness = (D.real_logit(logits_real), D.real_logit(logits_fake))
+        return _update_d_then_g(G, D, opt_D, opt_G, loss_D, realness,
+                                lambda: g_loss_classes(D(x_fake), y_fake))  # fmt: skip
+    if not isinstance(D, ProjectionDiscriminator):
+        raise TypeError(f"D must be a conditional discriminator of models, got {type(D).__name__}")
+    d_real, d_fake = D(x_real, y_real), D(x_fake.detach(), y_fake)
+    return _update_d_then_g(G, D, opt_D, opt_G, d_loss_minimax(d_real, d_fake), (d_real, d_fake),
+                            lambda: g_loss_nonsaturating(D(x_fake, y_fake)))  # fmt: skip
 
 
 def _update_d_then_g(

@@ -15,7 +15,7 @@ from conftest import BATCH, batch, linear_critic, params
 from torch import nn
 from torch.testing import assert_close
 
-from ganlab import _checks, data, losses, metrics, models, theory, train
+from ganlab import _checks, data, losses, metrics, models, theory, train, train_images
 
 F64 = torch.float64
 LOG2 = math.log(2)
@@ -466,26 +466,35 @@ def test_projection_discriminator_is_psi_of_phi_plus_embedding_inner_product():
     assert_close(D(x, y2), D.body(x))
 
 
-def test_projection_discriminator_losses_are_minimax_and_nonsaturating():
-    _, D = conditional_players("ProjectionDiscriminator")
-    D = D.to(F64).eval()
-    x_real, x_fake = images(4, 1).to(F64), images(3, 2).to(F64)
-    y_real, y_fake = torch.tensor([0, 1, 2, 3]), torch.tensor([4, 5, 6])
-    loss, d_real, d_fake = D.d_loss(x_real, y_real, x_fake, y_fake)
-    assert_close(d_real, D(x_real, y_real))
-    assert_close(d_fake, D(x_fake, y_fake))
+def frozen_step(G, D, x_real, y_real, x_fake_batch):
+    """conditional_step with learning rate 0 (nothing moves): its stats are the losses."""
+    z, y_fake = x_fake_batch
+    opt_D, opt_G = (torch.optim.SGD(m.parameters(), lr=0.0) for m in (D, G))
+    return train_images.conditional_step(G, D, x_real, y_real, z, y_fake, opt_D, opt_G)
+
+
+def test_projection_discriminator_trains_on_the_minimax_and_nonsaturating_losses():
+    G, D = conditional_players("ProjectionDiscriminator")
+    G, D = G.to(F64).eval(), D.to(F64).eval()
+    x_real, y_real = images(4, 1).to(F64), torch.tensor([0, 1, 2, 3])
+    z, y_fake = torch.randn(3, LATENT, dtype=F64), torch.tensor([4, 5, 6])
+    d_stats, g_stats = frozen_step(G, D, x_real, y_real, (z, y_fake))
+    d_real, d_fake = D(x_real, y_real), D(G(z, y_fake), y_fake)
     expected = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()  # -log D, -log(1 - D)
-    assert_close(loss, expected)
-    assert_close(D.g_loss(x_fake, y_fake), F.softplus(-D(x_fake, y_fake)).mean())
+    assert d_stats["loss_D"] == pytest.approx(expected.item(), rel=1e-12)
+    assert g_stats["loss_G"] == pytest.approx(F.softplus(-d_fake).mean().item(), rel=1e-12)
+    assert d_stats["p_real"] == pytest.approx(torch.sigmoid(d_real).mean().item(), rel=1e-12)
+    assert d_stats["p_fake"] == pytest.approx(torch.sigmoid(d_fake).mean().item(), rel=1e-12)
 
 
 def test_classifying_discriminator_logits_realness_and_losses():
-    _, D = conditional_players("ClassifyingDiscriminator")
-    D = D.to(F64).eval()
+    G, D = conditional_players("ClassifyingDiscriminator")
+    G, D = G.to(F64).eval(), D.to(F64).eval()
     with torch.no_grad():  # larger logits than the N(0, 0.02) initialisation gives
-        D.body.net[-1].weight.mul_(50)
-    x_real, x_fake = images(4, 1).to(F64), images(3, 2).to(F64)
-    y_real, y_fake = torch.tensor([0, 9, 2, 3]), torch.tensor([4, 5, 6])
+        D.body.head.weight.mul_(50)
+    x_real, y_real = images(4, 1).to(F64), torch.tensor([0, 9, 2, 3])
+    z, y_fake = torch.randn(3, LATENT, dtype=F64), torch.tensor([4, 5, 6])
+    x_fake = G(z, y_fake)
     logits = D(x_real)
     assert logits.shape == (4, CLASSES + 1)
     # realness is the logit of P(real) = 1 - softmax(l)_C, whatever the label
@@ -493,16 +502,29 @@ def test_classifying_discriminator_logits_realness_and_losses():
     p_fake = log_softmax_by_hand(logits)[:, CLASSES].exp()
     assert_close(torch.sigmoid(realness), 1 - p_fake)
     assert_close(D.realness(x_real, y_fake.new_zeros(4)), realness)
-    loss, real_logit, fake_logit = D.d_loss(x_real, y_real, x_fake, y_fake)
+    d_stats, g_stats = frozen_step(G, D, x_real, y_real, (z, y_fake))
     ls_real, ls_fake = log_softmax_by_hand(D(x_real)), log_softmax_by_hand(D(x_fake))
     expected = -ls_real[torch.arange(4), y_real].mean() - ls_fake[:, CLASSES].mean()
-    assert_close(loss, expected)
-    assert_close(real_logit, realness)
-    assert_close(fake_logit, D.realness(x_fake, y_fake))
-    assert_close(D.g_loss(x_fake, y_fake), -ls_fake[torch.arange(3), y_fake].mean())
+    assert d_stats["loss_D"] == pytest.approx(expected.item(), rel=1e-12)
+    assert d_stats["p_real"] == pytest.approx(torch.sigmoid(realness).mean().item(), rel=1e-12)
+    fake_realness = D.realness(x_fake, y_fake)
+    assert d_stats["p_fake"] == pytest.approx(torch.sigmoid(fake_realness).mean().item(), rel=1e-12)
+    loss_G = -ls_fake[torch.arange(3), y_fake].mean()
+    assert g_stats["loss_G"] == pytest.approx(loss_G.item(), rel=1e-12)
     # the extra class C is "fake": it is not a label a real image may carry
     with pytest.raises(ValueError, match=r"y_real .* must lie in \[0, 9\] \(10 classes\), got 10"):
-        D.d_loss(x_real, torch.tensor([0, 10, 2, 3]), x_fake, y_fake)
+        frozen_step(G, D, x_real, torch.tensor([0, 10, 2, 3]), (z, y_fake))
+
+
+def test_conditional_step_refuses_an_unconditional_discriminator():
+    G, _ = conditional_players("ProjectionDiscriminator")
+    D = models.DCGANDiscriminator(WIDTH)
+    with pytest.raises(
+        TypeError, match="conditional discriminator of models, got DCGANDiscriminator"
+    ):
+        frozen_step(
+            G, D, images(2), torch.tensor([0, 1]), (torch.randn(2, LATENT), torch.tensor([1, 2]))
+        )
 
 
 def _label_calls():
@@ -516,8 +538,11 @@ def _label_calls():
     return {
         "generator": lambda y: G(z, y),
         "projection": lambda y: P(x, y),
-        "classifying_d_loss": lambda y: C.d_loss(x, y, x, good),
-        "classifying_g_loss": lambda y: C.g_loss(x, y),
+        "conditional_step": lambda y: train_images.conditional_step(
+            G, C, x, y, z, good, *(torch.optim.SGD(m.parameters(), lr=0.0) for m in (C, G))
+        ),
+        "classifying_d_loss": lambda y: losses.d_loss_classes(C(x), y, C(x)),
+        "classifying_g_loss": lambda y: losses.g_loss_classes(C(x), y),
         "labels_for": lambda y: G.labels_for(5, y),
         "class_labels": lambda y: _checks.class_labels("labels", y, CLASSES, 5),
     }
