@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import torch
 
 from ganlab._checks import positive_int
-from ganlab.data import GaussianMixture, mixture_1d
+from ganlab.data import GaussianMixture, far_data
 from ganlab.losses import get_losses
 from ganlab.metrics import wasserstein_1d
 from ganlab.models import (
@@ -28,12 +28,6 @@ from ganlab.train import (
     sample_real,
     seed_everything,
 )
-
-
-def far_data() -> GaussianMixture:
-    """The 1-D target of the saturation experiments: N(4, 0.5^2), far from an untrained G's
-    output near 0, so that a trained D can reject the fakes with confidence."""
-    return mixture_1d(means=[4.0], stds=[0.5])
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """Chapter 7's toys, each the key idea of a later GAN in two dimensions or fewer: paired
 translation (pix2pix, ``paired_run``), unpaired translation (CycleGAN, ``cycle_run``) and
-StyleGAN's mapping network (``style_toy``), with their data sets."""
+StyleGAN's mapping network (``style_toy``). Their data sets are in ``ganlab.data``
+(``square_ring``, ``two_answer_pairs``, ``missing_corner``)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from time import perf_counter
 
 import torch
 
-from ganlab._checks import as_generator, batch_of_vectors, positive_int
-from ganlab.data import GaussianMixture
+from ganlab._checks import batch_of_vectors, positive_int
+from ganlab.data import GaussianMixture, missing_corner, two_answer_pairs
 from ganlab.losses import (
     d_loss_least_squares,
     d_loss_minimax,
@@ -30,14 +31,6 @@ from ganlab.train import (
     fit,
     seed_everything,
 )
-
-
-def square_ring(side: float = 2.0, std: float = 0.02) -> GaussianMixture:
-    """8 Gaussians on the border of a square: its corners and edge midpoints (the second domain
-    of the CycleGAN toy, beside ``data.ring``)."""
-    axis = (-side, 0.0, side)
-    means = [[x, y] for x in axis for y in axis if (x, y) != (0.0, 0.0)]
-    return GaussianMixture(means, std, name="square8")
 
 
 @dataclass
@@ -138,14 +131,6 @@ class PairedRun:
         return float((miss <= tolerance).float().mean())
 
 
-def two_answer_pairs(n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """Paired data with two right answers: x ~ U(-1, 1) and y = x + s, s = -1 or +1 with equal
-    odds (like a grey shirt that is red in some photos and blue in others), shapes (n, 1)."""
-    x = 2 * torch.rand(n, 1, generator=generator) - 1
-    s = 2 * torch.randint(0, 2, (n, 1), generator=generator).float() - 1
-    return x, x + s
-
-
 def paired_run(
     adversarial_weight: float = 1.0,
     l1_weight: float = 1.0,
@@ -197,19 +182,6 @@ def paired_run(
         z = torch.randn(len(grid), 1, generator=torch.Generator().manual_seed(10_000 + seed))
         out = G(torch.cat([grid, z], 1))
     return PairedRun(adversarial_weight, G, grid[:, 0], out[:, 0])
-
-
-def missing_corner(n: int, seed: int | torch.Generator | None = 0) -> torch.Tensor:
-    """n points uniform on the square [-1, 1]^2 without its top-right quadrant, (n, 2): two
-    factors of variation with one combination absent from the data (StyleGAN's Figure 6)."""
-
-    positive_int("n", n)
-    generator = as_generator(seed)
-    points = torch.empty(0, 2)
-    while len(points) < n:
-        x = 2 * torch.rand(2 * n, 2, generator=generator) - 1
-        points = torch.cat([points, x[~((x[:, 0] > 0) & (x[:, 1] > 0))]])
-    return points[:n]
 
 
 class MappedGenerator(LatentGenerator):
