@@ -2,9 +2,11 @@
 module per chapter: ``saturation`` (chapter 2), ``mode_collapse`` (3), ``critics`` (6) and
 ``toys`` (7). Each experiment fixes everything but the one thing it varies: the same seed
 gives the same initial weights and the same batches, so two runs differ only in the setting
-under study. The chapters use the names below, ``gl.experiments.<name>``; the experiments'
-data sets (``far_data``, ``square_ring``, ``two_answer_pairs``, ``missing_corner``) live in
-``ganlab.data`` and are re-exported here too.
+under study. An experiment seeds torch's global generator for its initial weights, but the
+caller's random state is restored when it returns (``_checks.restores_global_rng``): calling
+one changes no later draw. The chapters use the names below, ``gl.experiments.<name>``; the
+experiments' data sets (``far_data``, ``square_ring``, ``two_answer_pairs``,
+``missing_corner``) live in ``ganlab.data`` and are re-exported here too.
 """
 
 from __future__ import annotations

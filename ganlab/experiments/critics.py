@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ganlab._checks import positive_int
+from ganlab._checks import positive_int, restores_global_rng, seed_torch
 from ganlab.data import GaussianMixture
-from ganlab.experiments.mode_collapse import build_players
+from ganlab.experiments.mode_collapse import _build_players
 from ganlab.losses import d_loss_minimax, d_loss_wasserstein, wgan_gp
 from ganlab.metrics import sliced_wasserstein
 from ganlab.models import (
@@ -20,7 +20,6 @@ from ganlab.train import (
     History,
     d_step,
     fit,
-    seed_everything,
 )
 
 CRITICS: dict[str, dict[str, object]] = {
@@ -60,6 +59,7 @@ class CriticRun:
     samples: list[torch.Tensor] = field(default_factory=list, repr=False)
 
 
+@restores_global_rng
 def critic_run(
     dist: GaussianMixture,
     name: str = "WGAN-GP",
@@ -80,7 +80,7 @@ def critic_run(
         raise ValueError(f"unknown critic setting {name!r}; expected one of {list(CRITICS)}")
     positive_int("every", every)
     kwargs = {**CRITICS[name], **overrides}
-    G, D, _ = build_players(dist, "vanilla", width, seed)
+    G, D, _ = _build_players(dist, "vanilla", width, seed)
     if kwargs.pop("spectral_norm", False):
         spectral_normalise(D)  # the same initial D, each layer then divided by its sigma(W)
     if kwargs.pop("optimizer", None) == "rmsprop":
@@ -110,6 +110,7 @@ def critic_run(
     return run
 
 
+@restores_global_rng
 def trained_critics_1d(
     distance: float = 4.0,
     std: float = 0.1,
@@ -139,7 +140,7 @@ def trained_critics_1d(
     critics: dict[str, torch.nn.Module] = {}
     for name, d_loss, penalty in (("minimax", d_loss_minimax, None),
                                   ("WGAN-GP", d_loss_wasserstein, wgan_gp(lam))):  # fmt: skip
-        seed_everything(seed)
+        seed_torch(seed)
         D = MLPDiscriminator(in_dim=1, width=width)
         opt = torch.optim.Adam(D.parameters(), lr=1e-3, betas=(0.5, 0.9))
         for _ in range(steps):

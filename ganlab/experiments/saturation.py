@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ganlab._checks import positive_int
+from ganlab._checks import as_generator, positive_int, restores_global_rng, seed_torch
 from ganlab.data import GaussianMixture, far_data
 from ganlab.losses import get_losses
 from ganlab.metrics import wasserstein_1d
@@ -26,7 +26,6 @@ from ganlab.train import (
     fit,
     sample_noise,
     sample_real,
-    seed_everything,
 )
 
 
@@ -66,6 +65,7 @@ def distance_to_data(G: torch.nn.Module, data: GaussianMixture, n: int = 2000) -
     return wasserstein_1d(fake, real)
 
 
+@restores_global_rng
 def head_start_run(
     data: GaussianMixture | None = None,
     *,
@@ -95,7 +95,8 @@ def head_start_run(
     positive_int("steps", steps)
     if isinstance(head_start, bool) or not isinstance(head_start, int) or head_start < 0:
         raise ValueError(f"head_start must be an integer >= 0, got {head_start!r}")
-    generator = seed_everything(seed)
+    seed_torch(seed)  # the initial weights
+    generator = as_generator(seed)
     G = MLPGenerator(latent_dim=1, out_dim=data.dim, width=width)
     D = MLPDiscriminator(in_dim=data.dim, width=width)
     opt_D = OPTIMIZERS[optimizer](D.parameters(), lr_D)

@@ -11,7 +11,7 @@ from time import perf_counter
 
 import torch
 
-from ganlab._checks import batch_of_vectors, positive_int
+from ganlab._checks import batch_of_vectors, positive_int, restores_global_rng, seed_torch
 from ganlab.data import GaussianMixture, missing_corner, two_answer_pairs
 from ganlab.losses import (
     d_loss_least_squares,
@@ -29,7 +29,6 @@ from ganlab.models import (
 )
 from ganlab.train import (
     fit,
-    seed_everything,
 )
 
 
@@ -48,6 +47,7 @@ class CycleRun:
     quality_b: float = float("nan")  # fraction of G(a) within 3 std of a B mode
 
 
+@restores_global_rng
 def cycle_run(
     domain_a: GaussianMixture,
     domain_b: GaussianMixture,
@@ -69,7 +69,7 @@ def cycle_run(
     positive_int("steps", steps)
     if not cycle_weight >= 0:
         raise ValueError(f"cycle_weight must be >= 0, got {cycle_weight!r}")
-    seed_everything(seed)
+    seed_torch(seed)
     G = MLPGenerator(domain_a.dim, domain_b.dim, width)
     F = MLPGenerator(domain_b.dim, domain_a.dim, width)
     D_a, D_b = MLPDiscriminator(domain_a.dim, width), MLPDiscriminator(domain_b.dim, width)
@@ -131,6 +131,7 @@ class PairedRun:
         return float((miss <= tolerance).float().mean())
 
 
+@restores_global_rng
 def paired_run(
     adversarial_weight: float = 1.0,
     l1_weight: float = 1.0,
@@ -154,7 +155,7 @@ def paired_run(
     if not adversarial_weight >= 0 or not l1_weight >= 0:
         raise ValueError(f"the loss weights must be >= 0, got adversarial_weight "
                          f"{adversarial_weight!r}, l1_weight {l1_weight!r}")  # fmt: skip
-    seed_everything(seed)
+    seed_torch(seed)
     G = MLPGenerator(latent_dim=2, out_dim=1, width=width)  # input [x, z]
     D = MLPDiscriminator(in_dim=2, width=width)  # input [x, y]
     opt_G = torch.optim.Adam(G.parameters(), lr, betas=(0.5, 0.999))
@@ -287,6 +288,7 @@ class StyleToyRun:
         return shares["top right"] <= corner and min(rest) >= least
 
 
+@restores_global_rng
 def style_toy(
     seed: int = 0,
     steps: int = 1500,
@@ -319,16 +321,16 @@ def style_toy(
     if n_eval < 4:
         raise ValueError(f"n_eval must be at least 4 (two pairs of latents), got {n_eval}")
     data = missing_corner(20_000, seed=0)
-    seed_everything(seed)
+    seed_torch(seed)
     z_fed = MLPGenerator(latent_dim=2, out_dim=2, width=width, depth=3)
-    seed_everything(seed)
+    seed_torch(seed)
     mapping = MappingNetwork(latent_dim=2, w_dim=2, depth=3, width=width, normalize=False)
     w_fed = MappedGenerator(mapping, mlp(2, 2, width, 2, "relu"))
     run = StyleToyRun(seed, steps, z_fed, w_fed)
     z = torch.randn(n_eval, 2, generator=torch.Generator().manual_seed(10_000 + seed))
     half = n_eval // 2
     for name, G, synthesis in (("z-fed", z_fed, z_fed.net), ("w-fed", w_fed, w_fed.synthesis)):
-        seed_everything(seed)
+        seed_torch(seed)
         D = MLPDiscriminator(in_dim=2, width=width)
         start = perf_counter()
         fit(G, D, data, steps, batch_size=batch_size, seed=seed, progress=False)
