@@ -1,6 +1,11 @@
-"""Argument checks shared by the modules: each error names the value and what was expected."""
+"""Argument checks shared by the modules: each error names the value and what was expected;
+and the seeding of library functions that leaves the caller's random state alone."""
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import torch
 
@@ -80,3 +85,31 @@ def class_labels(name: str, labels: object, classes: int, n: int | None = None) 
         bad = labels[(labels < 0) | (labels >= classes)][0].item()
         raise ValueError(f"{name} must lie in [0, {classes - 1}] ({classes} classes), got {bad}")
     return labels
+
+
+# ----------------------------------------------------------------------------- seeds
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def seed_torch(seed: int) -> None:
+    """Seed torch's global CPU generator, which layers draw their initial weights from, with
+    ``seed``: the same draws as after ``train.seed_everything(seed)``. Only inside a function
+    decorated with ``restores_global_rng``, so that the caller's state comes back. Python's
+    ``random``, NumPy and CUDA are not touched (the experiments draw nothing from them)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    torch.random.default_generator.manual_seed(seed)
+
+
+def restores_global_rng(function: _F) -> _F:
+    """Decorator: ``function`` may seed torch's global CPU generator (``seed_torch``) and draw
+    from it, but when it returns or raises the generator is back in the caller's state, as
+    if nothing had been drawn: a library function that takes a seed leaves no trace."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with torch.random.fork_rng(devices=[]):
+            return function(*args, **kwargs)
+
+    return cast(_F, wrapper)

@@ -28,7 +28,7 @@ import torch
 from torch import nn
 from torch.func import vmap
 
-from ganlab._checks import as_generator, positive_int
+from ganlab._checks import as_generator, positive_int, restores_global_rng, seed_torch
 from ganlab.losses import DLoss, GLoss, Penalty, d_loss_minimax
 from ganlab.models import (
     ACTIVATIONS,
@@ -47,7 +47,6 @@ from ganlab.train import (
     make_optimizers,
     sample_noise,
     sample_real,
-    seed_everything,
 )
 from ganlab.unrolled import unrolled_parameters
 
@@ -166,11 +165,13 @@ class StackedMLP(nn.Module):
         return self(z.expand(self.runs, -1, -1))
 
 
+@restores_global_rng
 def stack_players(
     build: Callable[[], tuple[nn.Module, nn.Module]], seeds: Sequence[int]
 ) -> tuple[StackedMLP, StackedMLP, list[torch.Generator]]:
-    """(stacked G, stacked D, global generators) of S runs: for each seed,
-    ``seed_everything(seed)`` then ``G, D = build()``, as a caller of ``fit`` does.
+    """(stacked G, stacked D, global generators) of S runs: for each seed, torch's global
+    generator seeded with it (as by ``seed_everything(seed)``), then ``G, D = build()``, as a
+    caller of ``fit`` does. The caller's global random state is restored afterwards.
 
     The third item holds, per run, torch's global random state just after its build: what that
     run's ``fit`` would draw WGAN-GP's interpolation weights from (``fit_many``'s
@@ -181,7 +182,7 @@ def stack_players(
         raise ValueError("seeds must name at least one run, got none")
     Gs, Ds, states = [], [], []
     for seed in seeds:
-        seed_everything(seed)
+        seed_torch(seed)
         G, D = build()
         Gs.append(G)
         Ds.append(D)

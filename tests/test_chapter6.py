@@ -1,6 +1,6 @@
 """Chapters 6 and 7's code: widgets.ClassPicker and class_picker_animation, the "beyond" section of
-ganlab.experiments (critic_run, square_ring, cycle_run, two_answer_pairs, paired_run,
-missing_corner, trained_critics_1d), ``python -m ganlab train cdcgan`` and the shipped
+ganlab.experiments (critic_run, cycle_run, paired_run, trained_critics_1d; their toy data sets
+are tested in test_data.py), ``python -m ganlab train cdcgan`` and the shipped
 class-conditional generators."""
 
 from __future__ import annotations
@@ -286,17 +286,6 @@ def test_critic_run_overrides_reach_fit(monkeypatch):
 # ----------------------------------------------------------------------------- CycleGAN
 
 
-def test_square_ring_has_8_modes_on_the_square_border_none_at_the_origin():
-    square = experiments.square_ring()
-    assert square.n_modes == 8 and square.dim == 2
-    means = square.means.to(torch.float64)
-    assert (means.norm(dim=1) > 1).all()
-    assert (means.abs().max(dim=1).values == 2.0).all()  # on the border of [-2, 2]^2
-    assert len({tuple(m.tolist()) for m in means}) == 8
-    assert_close(square.stds.flatten(), torch.full((8,), 0.02), check_dtype=False)
-    assert experiments.square_ring(side=1.0).means.abs().max() == 1.0
-
-
 @pytest.fixture(scope="module")
 def cycle():
     return experiments.cycle_run(data.ring(), experiments.square_ring(), 10.0, steps=20, width=8,
@@ -350,17 +339,6 @@ def test_cycle_run_rejects_bad_settings(kwargs, message):
 # ----------------------------------------------------------------------------- pix2pix
 
 
-def test_two_answer_pairs_are_x_plus_or_minus_one():
-    x, y = experiments.two_answer_pairs(2000, torch.Generator().manual_seed(0))
-    assert x.shape == y.shape == (2000, 1)
-    assert ((x >= -1) & (x < 1)).all()
-    assert torch.equal((y - x).abs(), torch.ones(2000, 1))  # exactly one away
-    plus = float(((y - x) > 0).float().mean())
-    assert abs(plus - 0.5) < 5 * 0.5 / math.sqrt(2000)  # both answers, equally often
-    x2, y2 = experiments.two_answer_pairs(2000, torch.Generator().manual_seed(0))
-    assert torch.equal(x, x2) and torch.equal(y, y2)
-
-
 def test_valid_fraction_counts_outputs_near_either_answer():
     x = torch.tensor([0.0, 0.0, 0.0, 0.5])
     y = torch.tensor([1.0, -0.8, 0.5, 1.8])  # misses 0, 0.2, 0.5, 0.3
@@ -390,25 +368,6 @@ def test_paired_run_outputs_on_a_grid_and_is_deterministic():
 def test_paired_run_rejects_negative_weights(weights):
     with pytest.raises(ValueError, match="the loss weights must be >= 0"):
         experiments.paired_run(*weights, steps=1)
-
-
-# ----------------------------------------------------------------------------- missing corner
-
-
-def test_missing_corner_leaves_out_the_top_right_quadrant():
-    points = experiments.missing_corner(3000, seed=4)
-    assert points.shape == (3000, 2)
-    assert ((points >= -1) & (points <= 1)).all()
-    assert not ((points[:, 0] > 0) & (points[:, 1] > 0)).any()
-    # the other three quadrants are about equally full
-    for sx, sy in ((-1, -1), (-1, 1), (1, -1)):
-        share = float(((sx * points[:, 0] > 0) & (sy * points[:, 1] > 0)).float().mean())
-        assert abs(share - 1 / 3) < 0.05
-    assert torch.equal(points, experiments.missing_corner(3000, seed=4))
-    assert not torch.equal(points, experiments.missing_corner(3000, seed=5))
-    assert experiments.missing_corner(1, seed=0).shape == (1, 2)
-    with pytest.raises(ValueError, match="n"):
-        experiments.missing_corner(0)
 
 
 # ----------------------------------------------------------------------------- 1-D critics

@@ -1,10 +1,12 @@
-"""ganlab.data: the toy mixtures' centres, samplers and exact densities."""
+"""ganlab.data's toys: the mixtures' centres, samplers and exact densities, and the chapters'
+other toy data sets (the image loaders are tested in test_data_images.py and test_download.py)."""
 
 from __future__ import annotations
 
 import itertools
 import math
 import re
+import types
 
 import pytest
 import torch
@@ -12,7 +14,7 @@ from conftest import min_pairwise_distance, mixture_log_density
 from scipy import stats
 from torch.testing import assert_close
 
-from ganlab import data
+from ganlab import data, experiments
 
 TOY_NAMES = ["ring", "grid", "two_gaussians", "spiral"]
 
@@ -332,3 +334,76 @@ def test_unknown_toy_name_raises_naming_it():
 def test_bad_seed_type_raises_naming_it():
     with pytest.raises(TypeError, match="'abc'"):
         data.ring().sample(3, seed="abc")
+
+
+# ----------------------------------------------------------------------------- the chapters' toys
+
+
+def test_far_data_is_normal_4_half():
+    far = data.far_data()
+    assert far.dim == 1 and far.n_modes == 1
+    assert_close(far.means, torch.tensor([[4.0]]), check_dtype=False)
+    assert_close(far.stds.flatten(), torch.tensor([0.5]), check_dtype=False)
+    x = far.sample(4000, seed=0)
+    assert_close(x.mean().item(), 4.0, rtol=0, atol=4 * 0.5 / math.sqrt(4000))
+    assert_close(x.std().item(), 0.5, rtol=0.05, atol=0)
+
+
+def test_square_ring_has_8_modes_on_the_square_border_none_at_the_origin():
+    square = data.square_ring()
+    assert square.n_modes == 8 and square.dim == 2
+    means = square.means.to(torch.float64)
+    assert (means.norm(dim=1) > 1).all()
+    assert (means.abs().max(dim=1).values == 2.0).all()  # on the border of [-2, 2]^2
+    assert len({tuple(m.tolist()) for m in means}) == 8
+    assert_close(square.stds.flatten(), torch.full((8,), 0.02), check_dtype=False)
+    assert data.square_ring(side=1.0).means.abs().max() == 1.0
+
+
+def test_two_answer_pairs_are_x_plus_or_minus_one():
+    x, y = data.two_answer_pairs(2000, torch.Generator().manual_seed(0))
+    assert x.shape == y.shape == (2000, 1)
+    assert ((x >= -1) & (x < 1)).all()
+    assert torch.equal((y - x).abs(), torch.ones(2000, 1))  # exactly one away
+    plus = float(((y - x) > 0).float().mean())
+    assert abs(plus - 0.5) < 5 * 0.5 / math.sqrt(2000)  # both answers, equally often
+    x2, y2 = data.two_answer_pairs(2000, torch.Generator().manual_seed(0))
+    assert torch.equal(x, x2) and torch.equal(y, y2)
+
+
+def test_missing_corner_leaves_out_the_top_right_quadrant():
+    points = data.missing_corner(3000, seed=4)
+    assert points.shape == (3000, 2)
+    assert ((points >= -1) & (points <= 1)).all()
+    assert not ((points[:, 0] > 0) & (points[:, 1] > 0)).any()
+    # the other three quadrants are about equally full
+    for sx, sy in ((-1, -1), (-1, 1), (1, -1)):
+        share = float(((sx * points[:, 0] > 0) & (sy * points[:, 1] > 0)).float().mean())
+        assert abs(share - 1 / 3) < 0.05
+    assert torch.equal(points, data.missing_corner(3000, seed=4))
+    assert not torch.equal(points, data.missing_corner(3000, seed=5))
+    assert data.missing_corner(1, seed=0).shape == (1, 2)
+    with pytest.raises(ValueError, match="n"):
+        data.missing_corner(0)
+
+
+def test_the_chapters_toys_are_also_experiments_names():
+    """Chapters 2 and 7 call them gl.experiments.<name>: the same objects as gl.data's."""
+    for name in ("far_data", "square_ring", "two_answer_pairs", "missing_corner"):
+        assert getattr(experiments, name) is getattr(data, name)
+        assert name in experiments.__all__ and name in data.__all__
+
+
+def test_the_package_re_exports_each_module_s_public_names():
+    """ganlab.data is toys + images: every public name of either, and nothing else."""
+    from ganlab.data import images, toys
+
+    def public(module):
+        return {n for n, v in vars(module).items() if not n.startswith("_")
+                and getattr(v, "__module__", module.__name__) == module.__name__
+                and not isinstance(v, types.ModuleType) and n != "annotations"}  # fmt: skip
+
+    assert set(data.__all__) == public(toys) | public(images)
+    for name in data.__all__:
+        module = toys if name in public(toys) else images
+        assert getattr(data, name) is getattr(module, name), name

@@ -24,6 +24,7 @@ import torch
 from torch.testing import assert_close
 
 from ganlab import data
+from ganlab.data import images
 
 NAME = "fashion-mnist"
 IMAGES, LABELS = data.IDX_FILES["test"]
@@ -74,9 +75,9 @@ def places(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str
     monkeypatch.setenv("GANLAB_DATA_MIRROR", f"http://127.0.0.1:{closed_port()}/")
     source = dataclasses.replace(data.SOURCES[NAME], system_dir=system)
     monkeypatch.setitem(data.SOURCES, NAME, source)
-    data._LOADED.clear()
+    images._LOADED.clear()
     yield {"data": root / NAME, "cache": cache_home / "ganlab" / NAME, "system": system}
-    data._LOADED.clear()
+    images._LOADED.clear()
 
 
 def closed_port() -> int:
@@ -195,7 +196,7 @@ def test_search_order_is_ganlab_data_then_cache_then_system(places, monkeypatch)
     for place, files in copies.items():
         write_files(places[place], files)
     for place, label in [("data", 1), ("cache", 2), ("system", 3)]:
-        data._LOADED.clear()
+        images._LOADED.clear()
         test = data.fashion_mnist("test", download=False)
         assert test.labels.tolist() == [label] * 3
         assert test.files[0] == places[place] / IMAGES
@@ -247,7 +248,7 @@ def test_missing_files_are_downloaded_verified_and_cached(places, monkeypatch, s
     assert "ganlab: downloading http://127.0.0.1" in capsys.readouterr().err
     for filename in split:
         (serve / NAME / filename).unlink()  # the mirror is gone: the cache is enough now
-    data._LOADED.clear()
+    images._LOADED.clear()
     assert data.fashion_mnist("test").files[0] == places["cache"] / IMAGES
 
 
@@ -307,7 +308,7 @@ def test_a_failed_write_leaves_no_partial_file(places, monkeypatch, serve):
     def disk_full(src: str, dst: str) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(data.os, "replace", disk_full)
+    monkeypatch.setattr(images.os, "replace", disk_full)
     with pytest.raises(data.DataError, match="No space left on device"):
         data.fashion_mnist("test")
     assert list(places["cache"].iterdir()) == []  # the temporary file is gone too
@@ -377,7 +378,7 @@ def test_the_checksums_accept_the_mirror_file_and_debian_copy(filename):
 def test_real_fashion_mnist_test_split_from_debian(tmp_path, monkeypatch):
     monkeypatch.delenv("GANLAB_DATA", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # an empty cache: Debian's copy is used
-    data._LOADED.clear()
+    images._LOADED.clear()
     test = data.fashion_mnist("test", download=False)
     assert test.images.shape == (10000, 1, 28, 28) and test.images.dtype == torch.float32
     assert test.images.min() == -1.0 and test.images.max() == 1.0
@@ -385,7 +386,7 @@ def test_real_fashion_mnist_test_split_from_debian(tmp_path, monkeypatch):
     assert test.labels.bincount().tolist() == [1000] * 10
     assert len(test.classes) == 10 and test.classes[9] == "Ankle boot"
     assert test.files[0] == SYSTEM_FASHION / IMAGES
-    data._LOADED.clear()
+    images._LOADED.clear()
 
 
 @needs_debian_copy

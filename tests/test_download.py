@@ -23,6 +23,7 @@ import pytest
 import torch
 
 from ganlab import data
+from ganlab.data import images
 
 torch.set_num_threads(1)
 NAME = "fashion-mnist"
@@ -110,15 +111,15 @@ def mirror(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[http.ser
     source = dataclasses.replace(data.SOURCES[NAME], sha256=table, sizes=sizes,
                                  system_dir=tmp_path / "system")  # fmt: skip
     monkeypatch.setitem(data.SOURCES, NAME, source)
-    monkeypatch.setattr(data, "DOWNLOAD_MIN_SECONDS", 1.0)
-    monkeypatch.setattr(data, "DOWNLOAD_READ_TIMEOUT", 0.5)
-    data._LOADED.clear()
+    monkeypatch.setattr(images, "DOWNLOAD_MIN_SECONDS", 1.0)
+    monkeypatch.setattr(images, "DOWNLOAD_READ_TIMEOUT", 0.5)
+    images._LOADED.clear()
     yield server
     server.stop.set()
     server.shutdown()
     server.server_close()
     thread.join(timeout=10)
-    data._LOADED.clear()
+    images._LOADED.clear()
 
 
 def files_under(folder: Path) -> list[str]:

@@ -23,16 +23,6 @@ def tiny_pair() -> dict[str, experiments.Run]:
 # ----------------------------------------------------------------------------- data, distance
 
 
-def test_far_data_is_normal_4_half():
-    data = experiments.far_data()
-    assert data.dim == 1 and data.n_modes == 1
-    assert_close(data.means, torch.tensor([[4.0]]), check_dtype=False)
-    assert_close(data.stds.flatten(), torch.tensor([0.5]), check_dtype=False)
-    x = data.sample(4000, seed=0)
-    assert_close(x.mean().item(), 4.0, rtol=0, atol=4 * 0.5 / math.sqrt(4000))
-    assert_close(x.std().item(), 0.5, rtol=0.05, atol=0)
-
-
 def constant_generator(c: float) -> models.MLPGenerator:
     """A G that outputs c for every z: all weights 0, the last bias c."""
     G = models.MLPGenerator(latent_dim=1, out_dim=1, width=8)

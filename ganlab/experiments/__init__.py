@@ -2,11 +2,16 @@
 module per chapter: ``saturation`` (chapter 2), ``mode_collapse`` (3), ``critics`` (6) and
 ``toys`` (7). Each experiment fixes everything but the one thing it varies: the same seed
 gives the same initial weights and the same batches, so two runs differ only in the setting
-under study. The chapters use the names below, ``gl.experiments.<name>``.
+under study. An experiment seeds torch's global generator for its initial weights, but the
+caller's random state is restored when it returns (``_checks.restores_global_rng``): calling
+one changes no later draw. The chapters use the names below, ``gl.experiments.<name>``; the
+experiments' data sets (``far_data``, ``square_ring``, ``two_answer_pairs``,
+``missing_corner``) live in ``ganlab.data`` and are re-exported here too.
 """
 
 from __future__ import annotations
 
+from ganlab.data import far_data, missing_corner, square_ring, two_answer_pairs
 from ganlab.experiments.critics import (
     CRITICS,
     Critic,
@@ -30,7 +35,6 @@ from ganlab.experiments.saturation import (
     Run,
     compare_generator_losses,
     distance_to_data,
-    far_data,
     head_start_run,
 )
 from ganlab.experiments.toys import (
@@ -40,13 +44,10 @@ from ganlab.experiments.toys import (
     StyleToyRun,
     cycle_run,
     linear_r2,
-    missing_corner,
     paired_run,
     path_length_ratio,
     quadrant_shares,
-    square_ring,
     style_toy,
-    two_answer_pairs,
 )
 
 __all__ = [

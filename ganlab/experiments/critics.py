@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ganlab._checks import positive_int
+from ganlab._checks import positive_int, restores_global_rng, seed_torch
 from ganlab.data import GaussianMixture
-from ganlab.experiments.mode_collapse import build_players
+from ganlab.experiments.mode_collapse import seed_players
 from ganlab.losses import d_loss_minimax, d_loss_wasserstein, wgan_gp
 from ganlab.metrics import sliced_wasserstein
 from ganlab.models import (
@@ -22,7 +22,6 @@ from ganlab.train import (
     configure,
     d_step,
     fit,
-    seed_everything,
 )
 
 
@@ -71,6 +70,7 @@ class CriticRun:
     samples: list[torch.Tensor] = field(default_factory=list, repr=False)
 
 
+@restores_global_rng
 def critic_run(
     dist: GaussianMixture,
     name: str = "WGAN-GP",
@@ -91,7 +91,7 @@ def critic_run(
         raise ValueError(f"unknown critic setting {name!r}; expected one of {list(CRITICS)}")
     positive_int("every", every)
     config = configure(CRITICS[name].config, batch_size=batch_size, **overrides)
-    G, D, _ = build_players(dist, "vanilla", width, seed)
+    G, D, _ = seed_players(dist, "vanilla", width, seed)
     if CRITICS[name].spectral_norm:
         spectral_normalise(D)  # the same initial D, each layer then divided by its sigma(W)
     x_real = dist.sample(n_eval, seed=20_000 + seed)
@@ -117,6 +117,7 @@ def critic_run(
     return run
 
 
+@restores_global_rng
 def trained_critics_1d(
     distance: float = 4.0,
     std: float = 0.1,
@@ -146,7 +147,7 @@ def trained_critics_1d(
     critics: dict[str, torch.nn.Module] = {}
     for name, d_loss, penalty in (("minimax", d_loss_minimax, None),
                                   ("WGAN-GP", d_loss_wasserstein, wgan_gp(lam))):  # fmt: skip
-        seed_everything(seed)
+        seed_torch(seed)
         D = MLPDiscriminator(in_dim=1, width=width)
         opt = torch.optim.Adam(D.parameters(), lr=1e-3, betas=(0.5, 0.9))
         for _ in range(steps):

@@ -12,7 +12,7 @@ from importlib.resources import files
 import torch
 
 from ganlab import plane
-from ganlab._checks import positive_int
+from ganlab._checks import positive_int, restores_global_rng, seed_torch
 from ganlab.batched import StackedMLP, fit_many, stack_players
 from ganlab.data import GaussianMixture
 from ganlab.losses import g_loss_nonsaturating, wgan_gp
@@ -30,7 +30,6 @@ from ganlab.train import (
     fit,
     g_step,
     sample_noise,
-    seed_everything,
 )
 
 
@@ -68,16 +67,27 @@ REMEDIES: dict[str, Remedy] = {
 """Name -> Remedy; "vanilla" is the baseline every remedy is compared with."""
 
 
+@restores_global_rng
 def build_players(
     dist: GaussianMixture, remedy: str = "vanilla", width: int = 64, seed: int = 0
 ) -> tuple[torch.nn.Module, torch.nn.Module, FitConfig]:
     """(G, D, training config) for ``remedy`` on a 2-D toy, initialised from ``seed``.
 
     G is the same MLP for every remedy (latent_dim 2), so runs differ only in D and training.
+    The caller's global random state is left as it was.
     """
+    return seed_players(dist, remedy, width, seed)
+
+
+def seed_players(
+    dist: GaussianMixture, remedy: str, width: int, seed: int
+) -> tuple[torch.nn.Module, torch.nn.Module, FitConfig]:
+    """``build_players`` that leaves torch's global generator where the build ends, for a run
+    (itself under ``restores_global_rng``) whose training goes on drawing from it: WGAN-GP's
+    interpolation weights, spectral normalisation's first vector."""
     if remedy not in REMEDIES:
         raise ValueError(f"unknown remedy {remedy!r}; expected one of {list(REMEDIES)}")
-    seed_everything(seed)
+    seed_torch(seed)
     G = MLPGenerator(latent_dim=2, out_dim=dist.dim, width=width)
     D = REMEDIES[remedy].build_D(dist.dim, width)
     return G, D, REMEDIES[remedy].config
@@ -95,6 +105,7 @@ class RemedyRun:
     samples: list[torch.Tensor] = field(default_factory=list, repr=False)
 
 
+@restores_global_rng
 def remedy_run(
     dist: GaussianMixture,
     remedy: str = "vanilla",
@@ -114,7 +125,7 @@ def remedy_run(
     ``overrides`` are ``train.FitConfig`` settings that replace the remedy's, e.g. ``lr_D=1e-4``.
     """
     positive_int("every", every)
-    G, D, config = build_players(dist, remedy, width, seed)
+    G, D, config = seed_players(dist, remedy, width, seed)
     config = configure(config, batch_size=batch_size, **overrides)
     run = RemedyRun(remedy, G, D)
 
@@ -130,6 +141,7 @@ def remedy_run(
     return run
 
 
+@restores_global_rng
 def remedy_runs(
     dist: GaussianMixture,
     remedy: str = "vanilla",
@@ -154,7 +166,7 @@ def remedy_runs(
     config = configure(config, batch_size=batch_size, **overrides)
     each_seed = iter(seeds)  # stack_players builds the runs in the order of ``seeds``
     G, D, penalty_generators = stack_players(
-        lambda: build_players(dist, remedy, width, next(each_seed))[:2], seeds
+        lambda: seed_players(dist, remedy, width, next(each_seed))[:2], seeds
     )
     runs = [RemedyRun(remedy, G.unstack(s), D.unstack(s)) for s in range(len(seeds))]
 
@@ -186,6 +198,7 @@ class FrozenRun:
     mean_d: list[float] = field(default_factory=list)  # mean D(G(z)) = sigmoid(score)
 
 
+@restores_global_rng
 def frozen_d_run(
     dist: GaussianMixture,
     pre_steps: int = 500,
@@ -209,7 +222,7 @@ def frozen_d_run(
 
     positive_int("g_steps", g_steps)
     positive_int("every", every)
-    G, D, _ = build_players(dist, "vanilla", width, seed)
+    G, D, _ = seed_players(dist, "vanilla", width, seed)
     if pre_steps:
         fit(G, D, dist, pre_steps, batch_size=batch_size, seed=seed, progress=False)
     for p in D.parameters():

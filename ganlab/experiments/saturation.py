@@ -12,8 +12,8 @@ from typing import Any
 
 import torch
 
-from ganlab._checks import positive_int
-from ganlab.data import GaussianMixture, mixture_1d
+from ganlab._checks import as_generator, positive_int, restores_global_rng, seed_torch
+from ganlab.data import GaussianMixture, far_data
 from ganlab.metrics import wasserstein_1d
 from ganlab.models import (
     MLPDiscriminator,
@@ -28,14 +28,7 @@ from ganlab.train import (
     make_optimizers,
     sample_noise,
     sample_real,
-    seed_everything,
 )
-
-
-def far_data() -> GaussianMixture:
-    """The 1-D target of the saturation experiments: N(4, 0.5^2), far from an untrained G's
-    output near 0, so that a trained D can reject the fakes with confidence."""
-    return mixture_1d(means=[4.0], stds=[0.5])
 
 
 @dataclass
@@ -79,6 +72,7 @@ HEAD_START = FitConfig(optimizer="sgd", lr_D=0.05, lr_G=0.05, batch_size=64)
 gradients the losses give are what moves G (Adam would rescale them)."""
 
 
+@restores_global_rng
 def head_start_run(
     data: GaussianMixture | None = None,
     config: FitConfig = HEAD_START,
@@ -103,7 +97,8 @@ def head_start_run(
     positive_int("steps", steps)
     if isinstance(head_start, bool) or not isinstance(head_start, int) or head_start < 0:
         raise ValueError(f"head_start must be an integer >= 0, got {head_start!r}")
-    generator = seed_everything(seed)
+    seed_torch(seed)  # the initial weights
+    generator = as_generator(seed)
     G = MLPGenerator(latent_dim=1, out_dim=data.dim, width=width)
     D = MLPDiscriminator(in_dim=data.dim, width=width)
     opt_D, opt_G = make_optimizers(config, G, D)

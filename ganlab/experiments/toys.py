@@ -1,6 +1,7 @@
 """Chapter 7's toys, each the key idea of a later GAN in two dimensions or fewer: paired
 translation (pix2pix, ``paired_run``), unpaired translation (CycleGAN, ``cycle_run``) and
-StyleGAN's mapping network (``style_toy``), with their data sets."""
+StyleGAN's mapping network (``style_toy``). Their data sets are in ``ganlab.data``
+(``square_ring``, ``two_answer_pairs``, ``missing_corner``)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from time import perf_counter
 
 import torch
 
-from ganlab._checks import as_generator, batch_of_vectors, positive_int
-from ganlab.data import GaussianMixture
+from ganlab._checks import batch_of_vectors, positive_int, restores_global_rng, seed_torch
+from ganlab.data import GaussianMixture, missing_corner, two_answer_pairs
 from ganlab.losses import (
     d_loss_least_squares,
     d_loss_minimax,
@@ -28,16 +29,7 @@ from ganlab.models import (
 )
 from ganlab.train import (
     fit,
-    seed_everything,
 )
-
-
-def square_ring(side: float = 2.0, std: float = 0.02) -> GaussianMixture:
-    """8 Gaussians on the border of a square: its corners and edge midpoints (the second domain
-    of the CycleGAN toy, beside ``data.ring``)."""
-    axis = (-side, 0.0, side)
-    means = [[x, y] for x in axis for y in axis if (x, y) != (0.0, 0.0)]
-    return GaussianMixture(means, std, name="square8")
 
 
 @dataclass
@@ -55,6 +47,7 @@ class CycleRun:
     quality_b: float = float("nan")  # fraction of G(a) within 3 std of a B mode
 
 
+@restores_global_rng
 def cycle_run(
     domain_a: GaussianMixture,
     domain_b: GaussianMixture,
@@ -76,7 +69,7 @@ def cycle_run(
     positive_int("steps", steps)
     if not cycle_weight >= 0:
         raise ValueError(f"cycle_weight must be >= 0, got {cycle_weight!r}")
-    seed_everything(seed)
+    seed_torch(seed)
     G = MLPGenerator(domain_a.dim, domain_b.dim, width)
     F = MLPGenerator(domain_b.dim, domain_a.dim, width)
     D_a, D_b = MLPDiscriminator(domain_a.dim, width), MLPDiscriminator(domain_b.dim, width)
@@ -138,14 +131,7 @@ class PairedRun:
         return float((miss <= tolerance).float().mean())
 
 
-def two_answer_pairs(n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """Paired data with two right answers: x ~ U(-1, 1) and y = x + s, s = -1 or +1 with equal
-    odds (like a grey shirt that is red in some photos and blue in others), shapes (n, 1)."""
-    x = 2 * torch.rand(n, 1, generator=generator) - 1
-    s = 2 * torch.randint(0, 2, (n, 1), generator=generator).float() - 1
-    return x, x + s
-
-
+@restores_global_rng
 def paired_run(
     adversarial_weight: float = 1.0,
     l1_weight: float = 1.0,
@@ -169,7 +155,7 @@ def paired_run(
     if not adversarial_weight >= 0 or not l1_weight >= 0:
         raise ValueError(f"the loss weights must be >= 0, got adversarial_weight "
                          f"{adversarial_weight!r}, l1_weight {l1_weight!r}")  # fmt: skip
-    seed_everything(seed)
+    seed_torch(seed)
     G = MLPGenerator(latent_dim=2, out_dim=1, width=width)  # input [x, z]
     D = MLPDiscriminator(in_dim=2, width=width)  # input [x, y]
     opt_G = torch.optim.Adam(G.parameters(), lr, betas=(0.5, 0.999))
@@ -197,19 +183,6 @@ def paired_run(
         z = torch.randn(len(grid), 1, generator=torch.Generator().manual_seed(10_000 + seed))
         out = G(torch.cat([grid, z], 1))
     return PairedRun(adversarial_weight, G, grid[:, 0], out[:, 0])
-
-
-def missing_corner(n: int, seed: int | torch.Generator | None = 0) -> torch.Tensor:
-    """n points uniform on the square [-1, 1]^2 without its top-right quadrant, (n, 2): two
-    factors of variation with one combination absent from the data (StyleGAN's Figure 6)."""
-
-    positive_int("n", n)
-    generator = as_generator(seed)
-    points = torch.empty(0, 2)
-    while len(points) < n:
-        x = 2 * torch.rand(2 * n, 2, generator=generator) - 1
-        points = torch.cat([points, x[~((x[:, 0] > 0) & (x[:, 1] > 0))]])
-    return points[:n]
 
 
 class MappedGenerator(LatentGenerator):
@@ -315,6 +288,7 @@ class StyleToyRun:
         return shares["top right"] <= corner and min(rest) >= least
 
 
+@restores_global_rng
 def style_toy(
     seed: int = 0,
     steps: int = 1500,
@@ -347,16 +321,16 @@ def style_toy(
     if n_eval < 4:
         raise ValueError(f"n_eval must be at least 4 (two pairs of latents), got {n_eval}")
     data = missing_corner(20_000, seed=0)
-    seed_everything(seed)
+    seed_torch(seed)
     z_fed = MLPGenerator(latent_dim=2, out_dim=2, width=width, depth=3)
-    seed_everything(seed)
+    seed_torch(seed)
     mapping = MappingNetwork(latent_dim=2, w_dim=2, depth=3, width=width, normalize=False)
     w_fed = MappedGenerator(mapping, mlp(2, 2, width, 2, "relu"))
     run = StyleToyRun(seed, steps, z_fed, w_fed)
     z = torch.randn(n_eval, 2, generator=torch.Generator().manual_seed(10_000 + seed))
     half = n_eval // 2
     for name, G, synthesis in (("z-fed", z_fed, z_fed.net), ("w-fed", w_fed, w_fed.synthesis)):
-        seed_everything(seed)
+        seed_torch(seed)
         D = MLPDiscriminator(in_dim=2, width=width)
         start = perf_counter()
         fit(G, D, data, steps, batch_size=batch_size, seed=seed, progress=False)
