@@ -149,6 +149,30 @@ def test_no_float_noise_is_printed_as_a_result(path: Path) -> None:
     assert float_noise(path) == []
 
 
+# The rendered book's code column fits about 84 characters; a longer line scrolls sideways.
+CODE_COLUMN = 84
+
+
+def lines_wider_than_the_column(path: Path) -> list[tuple[int, str]]:
+    """(index, line) for each code line longer than CODE_COLUMN in a cell a reader can see.
+
+    remove-cell and remove-input cells never show their code; hide-input cells do, once opened."""
+    found = []
+    for i, cell in enumerate(load(path)["cells"]):
+        tags = cell["metadata"].get("tags", [])
+        if cell["cell_type"] != "code" or {"remove-cell", "remove-input"} & set(tags):
+            continue
+        lines = "".join(cell["source"]).splitlines()
+        found += [(i, line) for line in lines if len(line) > CODE_COLUMN]
+    return found
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_every_code_line_a_reader_sees_fits_the_code_column(path: Path) -> None:
+    """Split a long f-string in two, name a long expression, or shorten the comment."""
+    assert lines_wider_than_the_column(path) == []
+
+
 def test_the_package_and_pyproject_agree_on_the_version_the_tag_names() -> None:
     project = (ROOT / "pyproject.toml").read_text()
     assert f'\nversion = "{ganlab.__version__}"\n' in project
