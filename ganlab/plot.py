@@ -365,7 +365,7 @@ def dirac_field(
     ax.set_xlabel(r"$\theta$ (generator)")
     ax.set_ylabel(r"$\psi$ (discriminator)")
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=10)
     return ax
 
 

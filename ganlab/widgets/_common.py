@@ -87,7 +87,7 @@ def images_to_jshtml(images: Any, titles: list[str], fps: float, dpi: float = 72
         raise ValueError(f"one title per image: got {len(images)} images and {len(titles)} titles")
     pictures = []
     for image, title in zip(images, titles, strict=True):
-        fig = _Figure(figsize=(2.2, 2.4), dpi=dpi, layout="constrained")
+        fig = _Figure(figsize=(4.2, 4.5), dpi=dpi, layout="constrained")
         canvas = FigureCanvasAgg(fig)
         plot.image_grid(image[None], nrow=1, ax=fig.add_subplot(), title=title)
         canvas.draw()

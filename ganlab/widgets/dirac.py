@@ -149,7 +149,7 @@ def dirac_animation(
 ) -> str:
     """The Dirac-GAN's static fallback: trajectories drawn step by step as a JS animation.
 
-    One panel per configuration (default ``DEFAULT_ANIMATION``), the vector field behind
+    One panel per configuration (default ``DEFAULT_ANIMATION``), two a row, the field behind
     each path; frame i shows the first i * steps / (frames - 1) steps. Returns the HTML of
     ``to_jshtml`` (JPEG frames, stable element ids); show it with ``IPython.display.HTML``.
     """
@@ -165,16 +165,20 @@ def dirac_animation(
     paths = {
         name: theory.dirac_trajectory(steps=steps, **kw) for name, kw in configurations.items()
     }
-    fig = _Figure(figsize=(2.6 * len(paths), 2.9), dpi=64, layout="constrained")
+    cols = min(len(paths), 2)  # two panels a row: titles and labels readable in the column
+    rows = -(-len(paths) // cols)
+    fig = _Figure(figsize=(3.4 * cols, 3.3 * rows), dpi=72, layout="constrained")
     canvas = FigureCanvasAgg(fig)
-    axes = fig.subplots(1, len(paths), squeeze=False)[0]
+    axes = fig.subplots(rows, cols, squeeze=False).flatten()
+    for ax in axes[len(paths) :]:
+        ax.set_visible(False)
     artists = []
-    for ax, (name, kw) in zip(axes, configurations.items(), strict=True):
+    for ax, (name, kw) in zip(axes, configurations.items(), strict=False):
         field = {k: v for k, v in kw.items() if k in ("gamma", "lam", "noise_std")}
         plot.dirac_field(None, ax=ax, loss=kw.get("loss", "saturating"), title=name, **field)
         (line,) = ax.plot([], [], c="tab:blue", lw=1, animated=True)
         (head,) = ax.plot([], [], "o", c="tab:red", ms=5, animated=True)
-        label = ax.text(0.03, 0.03, "", transform=ax.transAxes, fontsize=8, animated=True)
+        label = ax.text(0.03, 0.03, "", transform=ax.transAxes, fontsize=9, animated=True)
         artists.append((paths[name], line, head, label))
     # Draw the fields and axes once, then per frame only the animated path on top (blitting).
     canvas.draw()

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from matplotlib.ticker import MaxNLocator
 
 from ganlab import experiments, metrics, plot, train
 from ganlab._checks import positive_float, positive_int
@@ -21,19 +22,20 @@ def _draw_state(
     """Samples over the data (left) and the high-quality samples per mode (right)."""
     ax_samples, ax_hist = axes
     plot.samples_2d(dist.sample(1000, seed=0), G.sample(1000, seed=2), ax=ax_samples, dist=dist)
-    ax_samples.set_title(title, fontsize=9)
+    ax_samples.set_title(title, fontsize=10)
     ax_samples.legend().set_visible(False)
     counts = coverage.counts.numpy()
     ax_hist.bar(np.arange(len(counts)), counts, color=plot.FAKE_COLOR)
     ax_hist.axhline(2500 / len(counts), c="k", ls=":", lw=0.8, label="uniform")
     ax_hist.set_xlabel("mode")
-    ax_hist.set_ylabel("high-quality samples (of 2,500)")
+    ax_hist.xaxis.set_major_locator(MaxNLocator(integer=True))  # modes are numbered 0, 1, ...
+    ax_hist.set_ylabel("high-quality samples")
     ax_hist.set_title(
-        f"{coverage.modes}/{coverage.n_modes} modes, {100 * coverage.hq_fraction:.0f}% HQ, "
-        f"rev. KL {coverage.reverse_kl:.2f}",
-        fontsize=9,
+        f"{coverage.modes}/{coverage.n_modes} modes, {100 * coverage.hq_fraction:.0f}% HQ\n"
+        f"reverse KL {coverage.reverse_kl:.2f}",
+        fontsize=10,
     )
-    ax_hist.legend(fontsize=7)
+    ax_hist.legend(fontsize=9)
 
 
 class ModeCollapseLab(App):
@@ -139,7 +141,7 @@ def mode_collapse_animation(
         if i:
             for lab in labs:
                 lab.train(every)
-        fig = _Figure(figsize=(4.6 * len(labs), 2.7), dpi=64, layout="constrained")
+        fig = _Figure(figsize=(4.6 * len(labs), 3.1), dpi=80, layout="constrained")
         canvas = FigureCanvasAgg(fig)
         axes = fig.subplots(1, 2 * len(labs), width_ratios=[1, 1.2] * len(labs))
         for j, lab in enumerate(labs):
@@ -147,4 +149,4 @@ def mode_collapse_animation(
             _draw_state(axes[2 * j : 2 * j + 2], lab.dist, lab.G, title, lab.coverages[-1])
         canvas.draw()
         pictures.append(np.asarray(canvas.buffer_rgba())[..., :3].copy())
-    return frames_to_jshtml(pictures, dpi=64, fps=fps, frame_format="png")
+    return frames_to_jshtml(pictures, dpi=80, fps=fps, frame_format="png")
