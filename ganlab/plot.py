@@ -12,9 +12,23 @@ from matplotlib.ticker import NullLocator
 from torch import nn
 
 from ganlab import plane, theory
+from ganlab._checks import positive_int
 from ganlab.data import GaussianMixture
 from ganlab.losses import GLoss, g_loss_logit_gradient
 from ganlab.train import History
+
+STYLE: dict[str, Any] = {
+    "figure.dpi": 100,
+    "font.size": 11,
+    "axes.titlesize": 11,
+    "axes.labelsize": 11,
+    "legend.fontsize": 10,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+}
+"""The book's figure style, ``plt.style.use(gl.plot.STYLE)`` in every chapter's first cell:
+text of 10-11 pt at 100 dpi, so that a figure up to 10 in wide, shrunk into the book's
+757-px column, still shows its smallest text at 10 px or more."""
 
 REAL_COLOR = "tab:green"
 FAKE_COLOR = "tab:purple"
@@ -50,25 +64,44 @@ def samples_2d(
         ax.set_xlim(-limit, limit)
         ax.set_ylim(-limit, limit)
     ax.set_aspect("equal")
-    ax.legend(loc="upper right", fontsize=7, markerscale=2)
+    ax.legend(loc="upper right", markerscale=2)
     return ax
 
 
 def training_curves(history: History, ax: Axes | None = None) -> Axes:
     """Losses of D and G per step, and mean D(x), D(G(z)) on a second y-axis."""
     ax = _axes(ax, figsize=(6, 3.5))
-    ax.plot(history.step, history.loss_D, lw=1, label="loss_D")
-    ax.plot(history.step, history.loss_G, lw=1, label="loss_G")
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss")
     prob = ax.twinx()
-    prob.plot(history.step, history.p_real, lw=1, ls="--", c=REAL_COLOR, label="mean $D(x)$")
-    prob.plot(history.step, history.p_fake, lw=1, ls="--", c=FAKE_COLOR, label="mean $D(G(z))$")
+    curves = ((ax, history.loss_D, "tab:blue", "-", "$L_D$"),
+              (ax, history.loss_G, "tab:orange", "-", "$L_G$"),
+              (prob, history.p_real, REAL_COLOR, "--", "mean $D(x)$"),
+              (prob, history.p_fake, FAKE_COLOR, "--", "mean $D(G(z))$"))  # fmt: skip
+    lines = []
+    for axis, values, color, style, label in curves:
+        axis.plot(history.step, values, lw=0.6, ls=style, c=color, alpha=0.3)  # every step
+        steps, mean = running_mean(history.step, values)
+        lines += axis.plot(steps, mean, lw=1.6, ls=style, c=color, label=label)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss (bold: running mean)")
     prob.set_ylim(0, 1)
     prob.set_ylabel("D's probability of 'real'")
-    lines = ax.get_lines() + prob.get_lines()
-    ax.legend(lines, [line.get_label() for line in lines], fontsize=7, loc="upper right")
+    ax.legend(lines, [line.get_label() for line in lines], loc="upper right")
     return ax
+
+
+def running_mean(
+    steps: list[int], values: list[float], window: int | None = None
+) -> tuple[list[int], list[float]]:
+    """(steps, means): the mean of each ``window`` consecutive values (default about 1/25 of
+    the run, at least 1), placed at the window's last step, so a noisy per-step curve reads
+    as its trend."""
+    window = max(1, len(values) // 25) if window is None else positive_int("window", window)
+    if len(values) < window:
+        return list(steps), list(values)
+    sums = torch.tensor(values, dtype=torch.float64).cumsum(0)
+    means = (sums[window - 1 :] - torch.cat([torch.zeros(1, dtype=torch.float64),
+                                                sums[:-window]])) / window  # fmt: skip
+    return list(steps[window - 1 :]), means.tolist()
 
 
 class _LiveFigure:
@@ -188,7 +221,7 @@ class Live1D(_LiveFigure):
         ax.set_ylim(0, max(1.05, float(self.p_data.max()) * 1.1))
         ax.set_xlabel("x")
         ax.set_title(f"step {step}")
-        ax.legend(fontsize=7, loc="upper left")
+        ax.legend(loc="upper left")
         ax_jsd.plot(self.steps, self.jsd, "o-", c="tab:blue")
         ax_jsd.axhline(math.log(2), c="grey", lw=0.5, ls=":")
         ax_jsd.set_ylim(0, math.log(2) * 1.05)
@@ -306,13 +339,13 @@ def saturation_curves(
         if confidence is not None:
             ax.axvline(confidence, c="grey", lw=0.6)
     ax_loss.set_ylabel("generator loss")
-    ax_loss.legend(fontsize=7)
+    ax_loss.legend()
     ax_grad.set_yscale("log")
     for ax in axes:  # no minor ticks on the log axes: they cost most of a redraw
         ax.xaxis.set_minor_locator(NullLocator())
     ax_grad.yaxis.set_minor_locator(NullLocator())
     ax_grad.set_ylabel(r"$|\partial L_G / \partial s|$")
-    ax_grad.legend(fontsize=7)
+    ax_grad.legend()
     return ax_loss, ax_grad
 
 
@@ -329,11 +362,11 @@ def loss_race(runs: dict[str, Any], axes: tuple[Axes, Axes] | None = None) -> tu
     ax_dist.set_xlabel("step")
     ax_dist.set_ylabel("$W_1(p_g, p_{data})$")
     ax_dist.set_ylim(bottom=0)
-    ax_dist.legend(fontsize=7)
+    ax_dist.legend()
     ax_grad.set_yscale("log")
     ax_grad.set_xlabel("step")
     ax_grad.set_ylabel(r"$\|\nabla_\theta L_G\|$, G's gradient")
-    ax_grad.legend(fontsize=7)
+    ax_grad.legend()
     return ax_dist, ax_grad
 
 
@@ -393,7 +426,7 @@ def snapshots(
         ax.legend().set_visible(False)
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(titles[i] if titles else f"step {step}", fontsize=8)
+        ax.set_title(titles[i] if titles else f"step {step}", fontsize=10)
     return axes
 
 
@@ -405,7 +438,7 @@ def mode_mass(steps: list[int], coverage: list[Any], ax: Axes | None = None) -> 
     share = counts / counts.sum(dim=0, keepdim=True).clamp(min=1)
     image = ax.imshow(share.numpy(), aspect="auto", origin="lower", cmap="Purples", vmin=0,
                       vmax=max(0.5, float(share.max())), interpolation="nearest")  # fmt: skip
-    ax.set_xticks(range(len(steps)), [str(s) for s in steps], fontsize=7)
+    ax.set_xticks(range(len(steps)), [str(s) for s in steps], fontsize=9)
     ax.set_xlabel("step")
     ax.set_ylabel("mode")
     ax.figure.colorbar(image, ax=ax, label="share of HQ samples", fraction=0.046, pad=0.02)

@@ -39,3 +39,14 @@ def test_snapshots_draws_one_panel_per_step_and_checks_lengths():
     plt.close(axes[0].figure)
     with pytest.raises(ValueError, match="same length, got 2 and 3"):
         plot.snapshots(ring, [0, 5], xs)
+
+
+def test_running_mean_is_the_mean_of_each_window_at_its_last_step():
+    from ganlab import plot
+
+    steps, means = plot.running_mean([1, 2, 3, 4, 5], [1.0, 3.0, 2.0, 6.0, 4.0], window=2)
+    assert steps == [2, 3, 4, 5] and means == [2.0, 2.5, 4.0, 5.0]
+    assert plot.running_mean([1, 2], [5.0, 7.0], window=3) == ([1, 2], [5.0, 7.0])
+    assert len(plot.running_mean(list(range(100)), [0.0] * 100)[0]) == 97  # window 100 // 25
+    with pytest.raises(ValueError, match="window must be a positive integer"):
+        plot.running_mean([1], [1.0], window=0)

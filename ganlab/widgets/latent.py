@@ -120,7 +120,7 @@ class LatentExplorer(App):
         ax.axhline(self.G.latent_dim**0.5, c="k", ls=":", lw=0.8, label="sqrt(d)")
         ax.axvline(self.t, c="grey", lw=0.8)
         ax.set(xlabel="t", ylabel="|z|")
-        ax.legend(fontsize=7)
+        ax.legend()
         if has_arithmetic:
             _, images = self.arithmetic_result()  # type: ignore[misc]
             a, b, c = (self.class_names[k] for k in self.arithmetic_classes)
