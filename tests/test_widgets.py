@@ -128,16 +128,22 @@ def test_same_seed_gives_the_same_run():
     assert same(b.G, params(a.G))
 
 
-@pytest.mark.parametrize(
-    ("loss", "optimizer"),
-    [("nonsaturating", "adam"), ("saturating", "sgd"), ("nonsaturating", "rmsprop")],
-)
-def test_updates_equal_the_package_d_step_and_g_step(loss, optimizer):
-    """The playground's updates, written for speed, give what train.d_step/g_step give."""
+LOSS_AND_OPTIMIZER = [
+    ("nonsaturating", "adam"),
+    ("saturating", "sgd"),
+    ("nonsaturating", "rmsprop"),
+]
+
+
+@pytest.mark.parametrize(("loss", "optimizer"), LOSS_AND_OPTIMIZER)
+def test_the_playground_steps_are_d_step_and_g_step(loss, optimizer):
+    """Same seed, models, optimisers and batches: the playground's updates are, to the bit,
+    train.d_step (in one D pass) and train.g_step, drawn in train.fit's order."""
     pg = small(loss=loss, optimizer=optimizer, d_steps=2, lr_G=1e-2)
     G, D = copy.deepcopy(pg.G), copy.deepcopy(pg.D)
-    opt_D = train.OPTIMIZERS[optimizer](D.parameters(), pg.lr_D)
-    opt_G = train.OPTIMIZERS[optimizer](G.parameters(), 1e-2)
+    multi_tensor = widgets._playground_state._multi_tensor
+    opt_D = multi_tensor(train.OPTIMIZERS[optimizer](D.parameters(), pg.lr_D))
+    opt_G = multi_tensor(train.OPTIMIZERS[optimizer](G.parameters(), 1e-2))
     d_loss, g_loss = losses.get_losses(loss)
     rng = torch.Generator().manual_seed(pg.seed)  # the playground's batches
     cpu = torch.device("cpu")
@@ -145,11 +151,28 @@ def test_updates_equal_the_package_d_step_and_g_step(loss, optimizer):
         for _ in range(2):
             x_real = train.sample_real(pg.dist, BATCH, rng, cpu)
             z = train.sample_noise(G, BATCH, rng, cpu)
-            expected = train.d_step(G, D, x_real, z, opt_D, d_loss)
-            assert pg.step_d() == pytest.approx(expected, rel=1e-5, abs=1e-6)
+            expected = train.d_step(G, D, x_real, z, opt_D, d_loss, one_pass=True)
+            assert pg.step_d() == expected
         z = train.sample_noise(G, BATCH, rng, cpu)
-        expected = train.g_step(G, D, z, opt_G, g_loss)
-        assert pg.step_g() == pytest.approx(expected, rel=1e-5, abs=1e-6)
+        assert pg.step_g() == train.g_step(G, D, z, opt_G, g_loss)
+    assert same(pg.D, params(D)) and same(pg.G, params(G))
+
+
+@pytest.mark.parametrize(("loss", "optimizer"), LOSS_AND_OPTIMIZER)
+def test_the_playground_trains_as_train_fit_does(loss, optimizer):
+    """From the same seed and models, the playground's History is train.fit's with the
+    package's optimisers, up to rounding (one D pass, multi-tensor optimiser steps)."""
+    pg = small(loss=loss, optimizer=optimizer, d_steps=2, lr_G=1e-2)
+    G, D = copy.deepcopy(pg.G), copy.deepcopy(pg.D)
+    opt_D = train.OPTIMIZERS[optimizer](D.parameters(), pg.lr_D)
+    opt_G = train.OPTIMIZERS[optimizer](G.parameters(), 1e-2)
+    pg.step(3)
+    history = train.fit(
+        G, D, pg.dist, 3, batch_size=BATCH, d_steps=2, loss=loss,
+        opt_D=opt_D, opt_G=opt_G, seed=pg.seed, progress=False,
+    )  # fmt: skip
+    for name, column in history.as_dict().items():
+        assert_close(getattr(pg.history, name), column, rtol=1e-5, atol=1e-6)
     assert_close(params(pg.D), params(D))
     assert_close(params(pg.G), params(G))
 

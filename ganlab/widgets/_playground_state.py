@@ -1,17 +1,18 @@
 """The playground's GAN: its networks, optimisers, data and controls, trained by ``ganlab.train``.
 
 ``PlaygroundState`` holds a small MLP generator and discriminator, a 2-D toy from
-``ganlab.data.TOYS`` and the optimisers, and steps them as ``ganlab.train.d_step``
-and ``ganlab.train.g_step`` do (Algorithm 1 of Goodfellow et al. 2014):
+``ganlab.data.TOYS`` and the optimisers, and updates them with the package's own steps
+(Algorithm 1 of Goodfellow et al. 2014):
 
-    update D  k times:  descend  -[ log D(x_real) + log(1 - D(G(z))) ]
-    update G  once:     descend  G's loss on D(G(z))
+    update D  k times:  train.d_step  descend  -[ log D(x_real) + log(1 - D(G(z))) ]
+    update G  once:     train.g_step  descend  G's loss on D(G(z))
 
-The widget runs 20 updates per picture, so the two updates are written here in fewer
-operations (one D pass over real and fake, no weight gradients of D in G's update);
-``tests/test_widgets.py`` checks that they equal ``d_step`` and ``g_step``. ``snapshot()`` computes the numbers of one
-picture (D on the grid, G's samples and arrows, the mode count, the curves) as plain
-arrays; the view (``_playground_view``) draws them. Nothing here draws.
+on batches drawn as ``train.fit`` draws them. D scores real and fake in one pass
+(``d_step(one_pass=True)``), and the optimisers take their multi-tensor step.
+
+``snapshot()`` computes the numbers of one picture (D on the grid, G's samples and
+arrows, the mode count, the curves) as plain arrays; the view (``_playground_view``)
+draws them. Nothing here draws.
 """
 
 from __future__ import annotations
@@ -100,25 +101,8 @@ def _multi_tensor(opt: torch.optim.Optimizer) -> torch.optim.Optimizer:
     return opt
 
 
-def _parameters(opt: torch.optim.Optimizer) -> list[torch.Tensor]:
-    """The parameters ``opt`` updates (the model's, in order)."""
-    return [p for group in opt.param_groups for p in group["params"]]
-
-
-def _global_norm(grads: tuple[torch.Tensor, ...]) -> torch.Tensor:
-    """sqrt(sum_p ||grad p||^2), as ``gradients.grad_norm``, as a 0-d tensor (no read-back)."""
-    return torch.linalg.vector_norm(torch.cat([g.reshape(-1) for g in grads]))
-
-
-def _apply(opt: torch.optim.Optimizer, params: list[torch.Tensor], grads: Any) -> None:
-    """One optimiser step with ``grads`` as the parameters' gradients."""
-    for p, g in zip(params, grads, strict=True):
-        p.grad = g
-    opt.step()
-
-
 class PlaygroundState:
-    """A small GAN on a 2-D toy, stepped as ``train.d_step`` and ``train.g_step`` do.
+    """A small GAN on a 2-D toy, stepped by ``train.d_step`` and ``train.g_step``.
 
     ``Playground`` documents the arguments. ``history`` gets one row per G update
     (``History.append`` with the stats of the last D update before it). A NaN or infinite
@@ -213,42 +197,22 @@ class PlaygroundState:
         self._changed()
         return self
 
-    def _diverged(self, stats: dict[str, float], name: str) -> None:
-        if not math.isfinite(stats[name]):
-            raise train.TrainingDiverged(self.g_updates + 1, name, stats[name], self.history)
-
     def _build_optimizers(self) -> None:
         make = train.OPTIMIZERS[self.optimizer]
         self.opt_D = _multi_tensor(make(self.D.parameters(), self.lr_D))
         self.opt_G = _multi_tensor(make(self.G.parameters(), self.lr_G))
 
     def step_d(self) -> dict[str, float]:
-        """One D update (as ``train.d_step``) on a fresh real batch and fresh noise; its stats.
+        """One ``train.d_step`` on a fresh real batch and fresh noise; returns its stats.
 
-        descend d_loss(D(x_real), D(G(z))) with G fixed. D scores [x_real; x_fake] in one
-        pass (an MLP treats the rows independently) and its gradient comes from
-        ``torch.autograd.grad``: ``d_step``'s numbers, up to rounding, in fewer operations.
+        descend d_loss(D(x_real), D(G(z))) with G fixed, drawn as ``train.fit`` draws.
         """
         with cpu.using_threads(self.threads):
-            B = self.batch_size
-            x_real = train.sample_real(self.dist, B, self._rng, self.device)
-            z = train.sample_noise(self.G, B, self._rng, self.device)
-            with torch.no_grad():
-                x_fake = self.G(z)  # G is not updated here, so build no graph through it
-            scores = self.D(torch.cat([x_real, x_fake]))  # (2B,)
-            d_real, d_fake = scores.reshape(2, B)  # (B,) each
-            loss_D = self.d_loss(d_real, d_fake)
-            params = _parameters(self.opt_D)
-            grads = torch.autograd.grad(loss_D, params)
-            with torch.no_grad():  # every stat in one read: mean D(x), mean D(G(z)), |grad|
-                means = torch.sigmoid(scores).reshape(2, B).mean(1)
-                row = torch.cat([loss_D.reshape(1), means, _global_norm(grads).reshape(1)])
-            loss, mean_real, mean_fake, norm = row.tolist()
-            if math.isfinite(loss):  # a NaN loss must not poison D's weights
-                _apply(self.opt_D, params, grads)
-        stats = {"loss_D": loss, "p_real": mean_real, "p_fake": mean_fake, "grad_norm_D": norm}
+            x_real = train.sample_real(self.dist, self.batch_size, self._rng, self.device)
+            z = train.sample_noise(self.G, self.batch_size, self._rng, self.device)
+            stats = train.d_step(self.G, self.D, x_real, z, self.opt_D, self.d_loss, one_pass=True)
         self.d_updates += 1
-        self._diverged(stats, "loss_D")
+        train.check_finite(self.g_updates + 1, stats, "loss_D", self.history)
         self._last_d = stats
         return stats
 
@@ -266,26 +230,17 @@ class PlaygroundState:
             }
 
     def step_g(self) -> dict[str, float]:
-        """One G update (as ``train.g_step``) on fresh noise; appends a row to ``history``.
+        """One ``train.g_step`` on fresh noise; appends a row to ``history``.
 
-        descend g_loss(D(G(z))) with D fixed: ``torch.autograd.grad`` asks for G's
-        gradients only, so the backward pass goes through D to x without computing D's
-        weight gradients (what ``g_step`` gets by freezing D).
-        The row's D columns come from the last D update since the previous G update, or,
-        when there was none, from a measurement of D without an update (grad_norm_D = nan).
+        descend g_loss(D(G(z))) with D frozen. The row's D columns come from the last D
+        update since the previous G update, or, when there was none, from a measurement
+        of D without an update (grad_norm_D = nan).
         """
         with cpu.using_threads(self.threads):
             d_stats = self._last_d if self._last_d is not None else self._measure_d()
             z = train.sample_noise(self.G, self.batch_size, self._rng, self.device)
-            params = _parameters(self.opt_G)
-            loss_G = self.g_loss(self.D(self.G(z)))
-            grads = torch.autograd.grad(loss_G, params)
-            with torch.no_grad():
-                loss, norm = torch.stack([loss_G.detach(), _global_norm(grads)]).tolist()
-            if math.isfinite(loss):  # a NaN loss must not poison G's weights
-                _apply(self.opt_G, params, grads)
-        stats = {"loss_G": loss, "grad_norm_G": norm}
-        self._diverged(stats, "loss_G")
+            stats = train.g_step(self.G, self.D, z, self.opt_G, self.g_loss)
+        train.check_finite(self.g_updates + 1, stats, "loss_G", self.history)
         self.g_updates += 1
         self.history.append(self.g_updates, d_stats, stats)
         self._last_d = None
