@@ -66,9 +66,8 @@ def median_ms(action, repeats: int, inner: int = 1) -> float:
 
 def full_redraw(pg: gl.widgets.Playground) -> bytes:
     """The picture with a complete matplotlib draw, then the same PNG encoding."""
-    with pg._threads():
-        pg.render()
-        canvas = pg.figure.canvas
+    with gl.cpu.using_threads(pg.threads):
+        canvas = pg.render().canvas
         canvas.draw()
         return gl.widgets._encode(np.asarray(canvas.buffer_rgba())[..., :3])
 

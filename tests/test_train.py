@@ -111,6 +111,35 @@ def test_d_step_descends_the_d_loss_and_reports_pre_update_stats(make_models):
     assert all(p.grad is None for p in G.parameters())
 
 
+class CountingCalls(torch.nn.Module):
+    """Wraps a D and counts its calls."""
+
+    def __init__(self, D: torch.nn.Module) -> None:
+        super().__init__()
+        self.D, self.calls = D, 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        return self.D(x)
+
+
+@pytest.mark.parametrize("d_loss", [losses.d_loss_minimax, losses.d_loss_hinge])
+def test_d_step_in_one_pass_gives_the_two_pass_update(make_models, d_loss):
+    """one_pass=True: D scores [x_real; x_fake] in one call; the same update up to rounding."""
+    G, D = make_models()
+    x_real = RING.sample(BATCH, seed=1)
+    z = torch.randn(BATCH, 2, generator=torch.Generator().manual_seed(2))
+    D_one = CountingCalls(copy.deepcopy(D))
+    expected = train.d_step(G, D, x_real, z, torch.optim.Adam(D.parameters(), **ADAM), d_loss)
+    opt = torch.optim.Adam(D_one.parameters(), **ADAM)
+    stats = train.d_step(G, D_one, x_real, z, opt, d_loss, one_pass=True)
+    assert D_one.calls == 1
+    assert stats.keys() == expected.keys()
+    for name, value in expected.items():
+        assert_close(stats[name], value, rtol=1e-5, atol=1e-7)
+    assert_close(params(D_one.D), params(D), rtol=1e-5, atol=1e-7)
+
+
 def test_g_step_descends_the_g_loss_and_leaves_D_alone(make_models):
     """With SGD: theta_G <- theta_G - lr * grad g_loss(D(G(z))); D's parameters and grads untouched.
 

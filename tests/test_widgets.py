@@ -128,16 +128,22 @@ def test_same_seed_gives_the_same_run():
     assert same(b.G, params(a.G))
 
 
-@pytest.mark.parametrize(
-    ("loss", "optimizer"),
-    [("nonsaturating", "adam"), ("saturating", "sgd"), ("nonsaturating", "rmsprop")],
-)
-def test_updates_equal_the_package_d_step_and_g_step(loss, optimizer):
-    """The playground's updates, written for speed, give what train.d_step/g_step give."""
+LOSS_AND_OPTIMIZER = [
+    ("nonsaturating", "adam"),
+    ("saturating", "sgd"),
+    ("nonsaturating", "rmsprop"),
+]
+
+
+@pytest.mark.parametrize(("loss", "optimizer"), LOSS_AND_OPTIMIZER)
+def test_the_playground_steps_are_d_step_and_g_step(loss, optimizer):
+    """Same seed, models, optimisers and batches: the playground's updates are, to the bit,
+    train.d_step (in one D pass) and train.g_step, drawn in train.fit's order."""
     pg = small(loss=loss, optimizer=optimizer, d_steps=2, lr_G=1e-2)
     G, D = copy.deepcopy(pg.G), copy.deepcopy(pg.D)
-    opt_D = train.OPTIMIZERS[optimizer](D.parameters(), pg.lr_D)
-    opt_G = train.OPTIMIZERS[optimizer](G.parameters(), 1e-2)
+    multi_tensor = widgets._playground_state._multi_tensor
+    opt_D = multi_tensor(train.OPTIMIZERS[optimizer](D.parameters(), pg.lr_D))
+    opt_G = multi_tensor(train.OPTIMIZERS[optimizer](G.parameters(), 1e-2))
     d_loss, g_loss = losses.get_losses(loss)
     rng = torch.Generator().manual_seed(pg.seed)  # the playground's batches
     cpu = torch.device("cpu")
@@ -145,11 +151,28 @@ def test_updates_equal_the_package_d_step_and_g_step(loss, optimizer):
         for _ in range(2):
             x_real = train.sample_real(pg.dist, BATCH, rng, cpu)
             z = train.sample_noise(G, BATCH, rng, cpu)
-            expected = train.d_step(G, D, x_real, z, opt_D, d_loss)
-            assert pg.step_d() == pytest.approx(expected, rel=1e-5, abs=1e-6)
+            expected = train.d_step(G, D, x_real, z, opt_D, d_loss, one_pass=True)
+            assert pg.step_d() == expected
         z = train.sample_noise(G, BATCH, rng, cpu)
-        expected = train.g_step(G, D, z, opt_G, g_loss)
-        assert pg.step_g() == pytest.approx(expected, rel=1e-5, abs=1e-6)
+        assert pg.step_g() == train.g_step(G, D, z, opt_G, g_loss)
+    assert same(pg.D, params(D)) and same(pg.G, params(G))
+
+
+@pytest.mark.parametrize(("loss", "optimizer"), LOSS_AND_OPTIMIZER)
+def test_the_playground_trains_as_train_fit_does(loss, optimizer):
+    """From the same seed and models, the playground's History is train.fit's with the
+    package's optimisers, up to rounding (one D pass, multi-tensor optimiser steps)."""
+    pg = small(loss=loss, optimizer=optimizer, d_steps=2, lr_G=1e-2)
+    G, D = copy.deepcopy(pg.G), copy.deepcopy(pg.D)
+    opt_D = train.OPTIMIZERS[optimizer](D.parameters(), pg.lr_D)
+    opt_G = train.OPTIMIZERS[optimizer](G.parameters(), 1e-2)
+    pg.step(3)
+    history = train.fit(
+        G, D, pg.dist, 3, batch_size=BATCH, d_steps=2, loss=loss,
+        opt_D=opt_D, opt_G=opt_G, seed=pg.seed, progress=False,
+    )  # fmt: skip
+    for name, column in history.as_dict().items():
+        assert_close(getattr(pg.history, name), column, rtol=1e-5, atol=1e-6)
     assert_close(params(pg.D), params(D))
     assert_close(params(pg.G), params(G))
 
@@ -170,7 +193,7 @@ def test_an_optimizer_without_a_multi_tensor_step_is_kept_as_it_is():
             super().__init__(params, lr=lr)
 
     opt = Plain([nn.Parameter(torch.zeros(2))])
-    assert widgets.playground._multi_tensor(opt) is opt
+    assert widgets._playground_state._multi_tensor(opt) is opt
 
 
 def test_step_rejects_a_non_positive_count():
@@ -307,7 +330,7 @@ def test_set_data_switches_the_distribution_and_restarts():
     pg.set(data="grid")
     assert (pg.data, pg.dist.n_modes, len(pg.history)) == ("grid", 25, 0)
     assert pg.coverage(n=200).n_modes == 25
-    assert pg.render() is pg.figure
+    assert pg.render() is pg.figure() is pg.view.figure
     custom = data.ring(modes=3, radius=1.0)
     pg.set(data=custom)
     assert pg.dist is custom and pg.data == "ring3"
@@ -375,15 +398,15 @@ def test_render_returns_the_figure_and_redraws_it_in_place():
     pg = small()
     fig = pg.render()
     assert isinstance(fig, Figure)
-    artists = (pg._art["heat"], pg._art["fake"], pg._art["arrows"])
+    artists = (pg.view.art["heat"], pg.view.art["fake"], pg.view.art["arrows"])
     pg.step(2)
     assert pg.render() is fig
-    assert (pg._art["heat"], pg._art["fake"], pg._art["arrows"]) == artists
-    assert pg._art["label"].get_text() == f"ring, step 2: {pg._shown.modes}/8 modes"
-    heat = pg._art["heat"].get_array()
+    assert (pg.view.art["heat"], pg.view.art["fake"], pg.view.art["arrows"]) == artists
+    assert pg.view.art["label"].get_text() == f"ring, step 2: {pg._shown.modes}/8 modes"
+    heat = pg.view.art["heat"].get_array()
     assert heat.shape == (16, 16) and 0 <= heat.min() <= heat.max() <= 1
-    assert pg._art["fake"].get_offsets().shape == (64, 2)
-    assert pg._art["arrows"].N == 8
+    assert pg.view.art["fake"].get_offsets().shape == (64, 2)
+    assert pg.view.art["arrows"].N == 8
     fig.canvas.draw()  # the full Agg draw works
     assert fig._repr_png_()[:4] == b"\x89PNG"  # shown in IPython even without pyplot's backend
 
@@ -396,9 +419,9 @@ def test_the_fast_picture_equals_a_full_draw():
     pg.step(1)
     png = pg.image()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    fast = np.asarray(pg.figure.canvas.buffer_rgba()).copy()
-    pg.figure.canvas.draw()
-    full = np.asarray(pg.figure.canvas.buffer_rgba())
+    fast = np.asarray(pg.view.figure.canvas.buffer_rgba()).copy()
+    pg.view.figure.canvas.draw()
+    full = np.asarray(pg.view.figure.canvas.buffer_rgba())
     assert np.abs(fast.astype(int) - full.astype(int)).mean() < 0.5
 
 
@@ -408,7 +431,7 @@ def test_the_png_holds_exactly_the_figure_pixels():
     pg = small()
     png = pg.image()
     decoded = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
-    assert np.array_equal(decoded, np.asarray(pg.figure.canvas.buffer_rgba())[..., :3])
+    assert np.array_equal(decoded, np.asarray(pg.view.figure.canvas.buffer_rgba())[..., :3])
     assert pg.image("jpeg")[:3] == b"\xff\xd8\xff"
     with pytest.raises(ValueError, match="unknown image format 'gif'"):
         pg.image("gif")
@@ -418,19 +441,19 @@ def test_half_contour_is_where_the_heatmap_crosses_one_half():
     """D(x) = sigmoid(2 x) on the grid: the D = 1/2 contour is the line x = 0."""
     points = plane.plane_grid(2.0, 16)
     heat = torch.sigmoid(2 * points[:, 0]).reshape(16, 16).numpy()
-    (line,) = widgets.playground._half_contour(heat, limit=2.0)
+    (line,) = widgets._playground_view._half_contour(heat, limit=2.0)
     assert_close(line[:, 0], np.zeros(len(line)), atol=1e-6, rtol=0)
     assert line[:, 1].min() < -1.8 and line[:, 1].max() > 1.8  # across the whole picture
-    assert widgets.playground._half_contour(np.full((16, 16), 0.7), limit=2.0) == []
+    assert widgets._playground_view._half_contour(np.full((16, 16), 0.7), limit=2.0) == []
 
 
 def test_the_optimum_toggle_shows_d_star_and_arrows_can_be_hidden():
     pg = small(data="two_gaussians")
     pg.set(show_optimum=True, show_arrows=False)
     pg.render()
-    assert "D*(x)" in pg._art["title"].get_text()
-    assert not pg._art["arrows"].get_visible()
-    heat = pg._art["heat"].get_array()
+    assert "D*(x)" in pg.view.art["title"].get_text()
+    assert not pg.view.art["arrows"].get_visible()
+    heat = pg.view.art["heat"].get_array()
     assert 0 <= heat.min() and heat.max() <= 1
 
 
@@ -499,7 +522,7 @@ def test_play_ticks_from_50_ms_and_shows_the_rate_pictures_are_sent(monkeypatch)
     assert play.interval == 50  # 20 ms frames: the fastest tick
     play.value += 1  # a 200 ms frame: the interval grows to 1.15 x 200 ms
     assert play.interval == pytest.approx(230, abs=1)
-    pg._redraw()
+    pg.refresh()
     assert "frames/s" in pg._ui["status"].value
 
 

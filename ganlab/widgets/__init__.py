@@ -21,18 +21,12 @@ imported only when a widget's controls are built, so ``import ganlab`` works wit
 """
 
 from ganlab.widgets._common import _encode, _playing_trait
+from ganlab.widgets._playground_state import _optimal_discriminator_grid
 from ganlab.widgets.class_picker import ClassPicker, class_picker_animation
 from ganlab.widgets.dirac import DEFAULT_ANIMATION, REGULARIZERS, DiracGAN, dirac_animation
 from ganlab.widgets.latent import LatentExplorer, latent_walk_animation
 from ganlab.widgets.mode_collapse import ModeCollapseLab, mode_collapse_animation
-from ganlab.widgets.playground import (
-    CONTROLS,
-    OPTIMIZERS,
-    WIDTHS,
-    Playground,
-    _optimal_discriminator_grid,
-    playground_animation,
-)
+from ganlab.widgets.playground import CONTROLS, WIDTHS, Playground, playground_animation
 from ganlab.widgets.saturation import SaturationExplorer
 from ganlab.widgets.turing import TuringTest, turing_animation, wilson_interval
 
@@ -40,7 +34,6 @@ __all__ = [
     "ClassPicker",
     "class_picker_animation",
     "CONTROLS",
-    "OPTIMIZERS",
     "WIDTHS",
     "DEFAULT_ANIMATION",
     "DiracGAN",

@@ -23,7 +23,7 @@ def require_ipywidgets(app: str) -> Any:
 
 
 class App:
-    """Base of the chapter-2 apps: ``figure()`` draws the state, ``widget`` shows it live."""
+    """Base of the book's widget apps: ``figure()`` draws the state, ``widget`` shows it live."""
 
     name = "App"
     figsize: tuple[float, float] = (9, 3.4)  # inches at 80 dpi; an app may make it a property
@@ -56,12 +56,16 @@ class App:
             self._image = W.Image(format="png")
             self._status = W.HTML()
             controls = self.build_controls(W)
-            self._widget = W.VBox([controls, self._status, self._image])
+            self._widget = self.layout(W, controls)
             self.refresh()
         return self._widget
 
     def build_controls(self, W: Any) -> Any:  # pragma: no cover - every app overrides it
         raise NotImplementedError
+
+    def layout(self, W: Any, controls: Any) -> Any:
+        """The UI's box: the controls, then the status line and the picture."""
+        return W.VBox([controls, self._status, self._image])
 
     def status(self) -> str:
         return ""
@@ -72,8 +76,11 @@ class App:
             self._image.value = self.png()
             self._status.value = self.status()
 
-    def run_safely(self, action: Callable[[], Any]) -> None:
-        """Run a control's action and redraw; an error goes to the status line, not a log."""
+    def run_safely(self, action: Callable[[], Any]) -> bool:
+        """Run a control's action and redraw; an error goes to the status line, not a log.
+
+        Returns whether the action ran without an error.
+        """
         self._in_action = True
         try:
             action()
@@ -86,6 +93,7 @@ class App:
         self.refresh()
         if message and self._status is not None:
             self._status.value += message
+        return not message
 
     def _ipython_display_(self) -> None:
         show_widget_or_picture(self, self.figure)
