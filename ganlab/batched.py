@@ -29,6 +29,7 @@ from torch import nn
 from torch.func import vmap
 
 from ganlab._checks import as_generator, positive_int, restores_global_rng, seed_torch
+from ganlab.gradients import frozen
 from ganlab.losses import DLoss, GLoss, Penalty, d_loss_minimax
 from ganlab.models import (
     ACTIVATIONS,
@@ -279,13 +280,8 @@ def g_step_many(
         params = unrolled_parameters(G, D, batches, summed, opt_D)
         loss_G = per_run(g_loss)(functional_call(D, params, (G(z),)))
     else:
-        flags = [p.requires_grad for p in D.parameters()]
-        D.requires_grad_(False)  # backpropagate through D to x, but skip D's weight gradients
-        try:
+        with frozen(D):  # backpropagate through D to x, but skip D's weight gradients
             loss_G = per_run(g_loss)(D(G(z)))
-        finally:
-            for p, flag in zip(D.parameters(), flags, strict=True):
-                p.requires_grad_(flag)
     opt_G.zero_grad(set_to_none=True)
     loss_G.sum().backward()
     opt_G.step()

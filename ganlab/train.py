@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from ganlab._checks import as_generator, positive_float, positive_int
-from ganlab.gradients import grad_norm
+from ganlab.gradients import frozen, grad_norm
 from ganlab.losses import DLoss, GLoss, Penalty, d_loss_minimax, get_losses
 from ganlab.unrolled import g_step_unrolled, lookahead_rule
 
@@ -214,16 +214,11 @@ def g_step(
     g_loss: GLoss,
 ) -> dict[str, float]:
     """One G update: descend g_loss(D(G(z))); gradients flow through D, but only G steps."""
-    flags = [p.requires_grad for p in D.parameters()]
-    D.requires_grad_(False)  # backpropagate through D to x, but skip D's weight gradients
-    try:
+    with frozen(D):  # backpropagate through D to x, but skip D's weight gradients
         d_fake = D(G(z))
         loss_G = g_loss(d_fake)
         opt_G.zero_grad(set_to_none=True)
         loss_G.backward()
-    finally:
-        for p, flag in zip(D.parameters(), flags, strict=True):
-            p.requires_grad_(flag)
     norm = grad_norm(G)
     if torch.isfinite(loss_G):  # a NaN loss must not poison G's weights; fit reports it
         opt_G.step()

@@ -20,7 +20,7 @@ from torch import nn
 
 from ganlab._checks import class_labels, positive_int
 from ganlab.checkpoints import CheckpointError, checkpoint_meta, load_checkpoint, save_checkpoint
-from ganlab.gradients import grad_norm
+from ganlab.gradients import frozen, grad_norm
 from ganlab.losses import (
     DLoss,
     GLoss,
@@ -132,10 +132,10 @@ def _update_d_then_g(
     norm_D = grad_norm(D)
     if torch.isfinite(loss_D):
         opt_D.step()
-    loss_G = loss_G_after()
-    g_params = [p for p in G.parameters() if p.requires_grad]
-    for p, g in zip(g_params, torch.autograd.grad(loss_G, g_params), strict=True):
-        p.grad = g
+    with frozen(D):  # G's step through the updated D, as train.g_step
+        loss_G = loss_G_after()
+        opt_G.zero_grad(set_to_none=True)
+        loss_G.backward()
     norm_G = grad_norm(G)
     if torch.isfinite(loss_G):
         opt_G.step()

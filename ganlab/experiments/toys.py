@@ -13,6 +13,7 @@ import torch
 
 from ganlab._checks import batch_of_vectors, positive_int, restores_global_rng, seed_torch
 from ganlab.data import GaussianMixture, missing_corner, two_answer_pairs
+from ganlab.gradients import frozen
 from ganlab.losses import (
     d_loss_least_squares,
     d_loss_minimax,
@@ -82,15 +83,12 @@ def cycle_run(
         b = domain_b.sample(batch_size, seed=generator)
         fake_b, fake_a = G(a), F(b)
         cycle = (F(fake_b) - a).abs().sum(1).mean() + (G(fake_a) - b).abs().sum(1).mean()
-        for p in itertools.chain(D_a.parameters(), D_b.parameters()):
-            p.requires_grad_(False)
-        loss_G = (g_loss_least_squares(D_b(fake_b)) + g_loss_least_squares(D_a(fake_a))
-                  + cycle_weight * cycle)  # fmt: skip
-        opt_G.zero_grad(set_to_none=True)
-        loss_G.backward()
+        with frozen(D_a), frozen(D_b):  # G and F step through the critics, not on them
+            loss_G = (g_loss_least_squares(D_b(fake_b)) + g_loss_least_squares(D_a(fake_a))
+                      + cycle_weight * cycle)  # fmt: skip
+            opt_G.zero_grad(set_to_none=True)
+            loss_G.backward()
         opt_G.step()
-        for p in itertools.chain(D_a.parameters(), D_b.parameters()):
-            p.requires_grad_(True)
         loss_D = (d_loss_least_squares(D_b(b), D_b(fake_b.detach()))
                   + d_loss_least_squares(D_a(a), D_a(fake_a.detach())))  # fmt: skip
         opt_D.zero_grad(set_to_none=True)
@@ -172,9 +170,9 @@ def paired_run(
             opt_D.step()
         loss_G = l1_weight * (fake - y).abs().mean()
         if adversarial_weight > 0:
-            D.requires_grad_(False)
-            loss_G = loss_G + adversarial_weight * g_loss_nonsaturating(D(torch.cat([x, fake], 1)))
-            D.requires_grad_(True)
+            with frozen(D):
+                adversarial = g_loss_nonsaturating(D(torch.cat([x, fake], 1)))
+            loss_G = loss_G + adversarial_weight * adversarial
         opt_G.zero_grad(set_to_none=True)
         loss_G.backward()
         opt_G.step()
