@@ -7,11 +7,7 @@ import math
 import pytest
 import torch
 
-from ganlab import (
-    data,
-    models,
-    train,
-)
+from ganlab import data, models, train
 
 # The MLPs here are tiny: intra-op threads only add overhead, and on a shared 2-core
 # machine they oversubscribe the CPU (20 training steps went from 0.4 s to 8-15 s).

@@ -18,14 +18,10 @@ import pytest
 import torch
 from conftest import assert_params_equal, params
 from test_train import RING, CountingSampler
-from test_train_images import LATENT, WIDTH, players, tiny_images
+from test_train_images import LATENT, WIDTH, players, tiny_images  # the same tiny DCGAN pair
 from torch.testing import assert_close
 
-from ganlab import (
-    checkpoints,
-    models,
-    train_images,
-)
+from ganlab import checkpoints, models, train_images
 
 torch.set_num_threads(1)
 

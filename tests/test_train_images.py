@@ -14,13 +14,7 @@ from conftest import CLASSES, F64, conditional_players, images, log_softmax_by_h
 from test_train import ADAM
 from torch.testing import assert_close
 
-from ganlab import (
-    checkpoints,
-    cli,
-    losses,
-    models,
-    train_images,
-)
+from ganlab import checkpoints, cli, losses, models, train_images
 
 LATENT, WIDTH = 8, 4
 
