@@ -104,3 +104,68 @@ class NaNAfter:
         self.calls += 1
         x = self.dist.sample(n, seed=seed)
         return x * math.nan if self.calls >= self.start else x
+
+
+# ----------------------------------------------------------------------------- images and DCGANs
+
+F64 = torch.float64
+NAN, INF = float("nan"), float("inf")
+# tiny conditional DCGANs: a step costs a few ms (test files import DCGAN_WIDTH as WIDTH)
+CLASSES, LATENT, DCGAN_WIDTH, EMBED = 10, 8, 4, 3
+
+
+def images(n: int, seed: int = 1) -> torch.Tensor:
+    """n random "images" in [-1, 1], (n, 1, 28, 28)."""
+    return torch.rand(n, 1, 28, 28, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+
+
+def log_softmax_by_hand(logits: torch.Tensor) -> torch.Tensor:
+    """l_k - log sum_j exp l_j, with the max subtracted first (float64)."""
+    logits = logits.to(F64)
+    shifted = logits - logits.max(dim=1, keepdim=True).values
+    return shifted - shifted.exp().sum(dim=1, keepdim=True).log()
+
+
+def conditional_players(kind: str, seed: int = 0):
+    torch.manual_seed(seed)
+    G = models.ConditionalDCGANGenerator(CLASSES, LATENT, DCGAN_WIDTH, EMBED)
+    D = getattr(models, kind)(CLASSES, DCGAN_WIDTH)
+    return G, D
+
+
+# ----------------------------------------------------------------------------- widgets
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def descendants(box):
+    """Every widget in an ipywidgets tree, depth first."""
+    yield box
+    for child in getattr(box, "children", ()):
+        yield from descendants(child)
+
+
+def control(box, description: str):
+    """The unique control of ``box``'s tree with this description."""
+    (found,) = [w for w in descendants(box) if getattr(w, "description", None) == description]
+    return found
+
+
+def stub_png(app, monkeypatch) -> list[int]:
+    """Replace ``app.png`` by a counting stub: the widget tests check the wiring of the controls,
+    not the (slow: about a second) rendering, which the png tests cover."""
+    calls = []
+
+    def png() -> bytes:
+        calls.append(1)
+        return PNG + bytes([len(calls)])
+
+    monkeypatch.setattr(app, "png", png)
+    return calls
+
+
+@pytest.fixture
+def G():
+    """A tiny DCGAN generator (the latent explorer's and class_latents' tests)."""
+    torch.manual_seed(0)
+    return models.DCGANGenerator(latent_dim=8, width=4)

@@ -484,3 +484,16 @@ def test_load_pretrained_rejects_unknown_names_and_a_wrong_checksum(monkeypatch)
     monkeypatch.setattr(checkpoints, "DCGAN_FASHION_MNIST_SHA256", "0" * 64)
     with pytest.raises(checkpoints.CheckpointError, match="expected 0000"):
         checkpoints.load_pretrained("dcgan_fashion_mnist")
+
+
+@pytest.mark.parametrize("kind", ["projection", "classes"])
+def test_shipped_conditional_generators_load_and_sample_each_class(kind):
+    G, meta = checkpoints.load_pretrained(f"cdcgan_fashion_mnist_{kind}")
+    assert isinstance(G, models.ConditionalDCGANGenerator) and not G.training
+    assert G.classes == 10
+    assert meta["discriminator"] == kind
+    assert meta["command"].startswith("python -m ganlab train cdcgan")
+    x = G.sample(10, seed=0, labels=torch.arange(10))
+    assert x.shape == (10, 1, 28, 28)
+    assert x.min() >= -1 and x.max() <= 1
+    assert G.sample(3, seed=0, labels=4).shape == (3, 1, 28, 28)

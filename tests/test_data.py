@@ -10,7 +10,7 @@ import types
 
 import pytest
 import torch
-from conftest import min_pairwise_distance, mixture_log_density
+from conftest import INF, NAN, min_pairwise_distance, mixture_log_density
 from scipy import stats
 from torch.testing import assert_close
 
@@ -407,3 +407,27 @@ def test_the_package_re_exports_each_module_s_public_names():
     for name in data.__all__:
         module = toys if name in public(toys) else images
         assert getattr(data, name) is getattr(module, name), name
+
+
+# ----------------------------------------------------------------------------- data
+
+
+@pytest.mark.parametrize(
+    "kwargs, named",
+    [
+        ({"means": [[NAN, 0.0]], "stds": 1.0}, "means must be finite"),
+        ({"means": [[INF, 0.0]], "stds": 1.0}, "means must be finite"),
+        ({"means": [[0.0, 0.0]], "stds": INF}, "stds must be 1 positive numbers"),
+        ({"means": [[0.0], [1.0]], "stds": 1.0, "weights": [INF, 1.0]}, "weights must be 2"),
+        ({"means": [[0.0], [1.0]], "stds": 1.0, "weights": [NAN, 1.0]}, "weights must be 2"),
+    ],
+)
+def test_a_mixture_with_non_finite_parameters_is_refused(kwargs, named):
+    """Before: an inf std or NaN mean gave a mixture whose samples were all NaN."""
+    with pytest.raises(ValueError, match=named):
+        data.GaussianMixture(**kwargs)
+
+
+def test_a_bool_is_not_a_positive_number():
+    with pytest.raises(ValueError, match="radius must be a positive number, got True"):
+        data.ring(radius=True)

@@ -1,4 +1,7 @@
-"""ganlab.experiments: the controlled saturation experiment (same seed, same head start of D)."""
+"""ganlab.experiments.saturation (the controlled saturation experiment: same seed, same head
+start of D) and ganlab.experiments.mode_collapse (build_players, remedy_run(s), frozen_d_run,
+benchmark_results). The critics and the toys: test_experiments_critics.py and
+test_experiments_toys.py."""
 
 from __future__ import annotations
 
@@ -278,10 +281,3 @@ def test_benchmark_results_ship_with_the_package():
     assert len(runs) == len(protocol["data"]) * len(protocol["methods"]) * protocol["n_seeds"]
     with pytest.raises(FileNotFoundError, match="no committed results 'nothing'"):
         experiments.benchmark_results("nothing")
-
-
-def test_penalties_print_their_settings():
-    from ganlab import losses
-
-    assert losses.wgan_gp(0.1).__name__ == "wgan_gp(0.1)"
-    assert losses.r1(2.0).__name__ == "r1(2)"

@@ -1,16 +1,19 @@
-"""ganlab.losses: each loss against its closed form, BCE identities, stability and gradients."""
+"""ganlab.losses: each loss against its closed form, BCE identities, stability and gradients;
+hinge, least-squares, Wasserstein and class losses; R1 and the per-sample WGAN-GP penalty."""
 
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import batch, linear_critic
+from conftest import WIDTH, batch, linear_critic, log_softmax_by_hand
+from torch import nn
 from torch.testing import assert_close
 
-from ganlab import losses
+from ganlab import losses, models, train
 
 F64 = torch.float64
 
@@ -487,3 +490,291 @@ def test_gradient_penalty_rejects_negative_lam_and_bad_batches():
         losses.gradient_penalty(D, torch.zeros(4), 1.0)
     with pytest.raises(TypeError, match="x must be a floating-point batch"):
         losses.r1_penalty(D, torch.zeros(4, 2, dtype=torch.int64), 1.0)
+
+
+# ----------------------------------------------------------------------------- hinge, LSGAN
+
+
+def test_hinge_losses_by_hand():
+    """D: mean max(0, 1 - real) + mean max(0, 1 + fake); G: -mean fake; unequal batches."""
+    d_real = torch.tensor([2.0, 0.5, -1.0], dtype=F64)  # hinge terms 0, 0.5, 2 -> mean 5/6
+    d_fake = torch.tensor([-3.0, -0.5, 0.0, 1.0], dtype=F64)  # 0, 0.5, 1, 2 -> mean 7/8
+    assert_close(losses.d_loss_hinge(d_real, d_fake), torch.tensor(5 / 6 + 7 / 8, dtype=F64))
+    assert_close(losses.g_loss_hinge(d_fake), torch.tensor(2.5 / 4, dtype=F64))
+    # the order matters: swapped, (4 + 1.5 + 1 + 0) / 4 + (3 + 1.5 + 0) / 3
+    swapped = (4 + 1.5 + 1 + 0) / 4 + (3 + 1.5 + 0) / 3
+    assert_close(losses.d_loss_hinge(d_fake, d_real), torch.tensor(swapped, dtype=F64))
+
+
+def test_hinge_d_loss_is_zero_beyond_the_margins_with_zero_gradient():
+    """Reals scored > 1 and fakes < -1 cost nothing and get no gradient; at the margins too."""
+    d_real = torch.tensor([1.5, 7.0, 1.0], dtype=F64, requires_grad=True)
+    d_fake = torch.tensor([-1.0, -2.0, -30.0, -1.01], dtype=F64, requires_grad=True)
+    loss = losses.d_loss_hinge(d_real, d_fake)
+    assert loss.item() == 0.0
+    g_real, g_fake = torch.autograd.grad(loss, (d_real, d_fake))
+    assert not g_real.any() and not g_fake.any()
+    # unlike the Wasserstein critic loss, which keeps rewarding larger margins
+    assert losses.d_loss_wasserstein(d_real, d_fake).item() < -10
+
+
+def test_hinge_gradients_are_minus_or_plus_one_over_B_inside_the_margins():
+    d_real = torch.tensor([0.2, 3.0, -2.0, 0.9, 1.2], dtype=F64, requires_grad=True)
+    d_fake = torch.tensor([-0.5, -4.0, 2.0, -1.5], dtype=F64, requires_grad=True)
+    g_real, g_fake = torch.autograd.grad(losses.d_loss_hinge(d_real, d_fake), (d_real, d_fake))
+    assert_close(g_real, torch.tensor([-1, 0, -1, -1, 0], dtype=F64) / 5)
+    assert_close(g_fake, torch.tensor([1, 0, 1, 0], dtype=F64) / 4)
+    (g_gen,) = torch.autograd.grad(losses.g_loss_hinge(d_fake), d_fake)
+    assert_close(g_gen, torch.full((4,), -1 / 4, dtype=F64))  # never saturates
+
+
+def test_least_squares_losses_by_hand():
+    """D: 1/2 mean (real - 1)^2 + 1/2 mean fake^2; G: 1/2 mean (fake - 1)^2."""
+    d_real = torch.tensor([1.0, 3.0, -1.0], dtype=F64)  # (0, 4, 4) -> 1/2 * 8/3
+    d_fake = torch.tensor([0.0, 2.0], dtype=F64)  # (0, 4) -> 1/2 * 2
+    assert_close(losses.d_loss_least_squares(d_real, d_fake), torch.tensor(4 / 3 + 1, dtype=F64))
+    assert_close(losses.g_loss_least_squares(d_fake), torch.tensor(0.5 * (1 + 1) / 2, dtype=F64))
+    # raw scores, no sigmoid: a score of 101 costs 1/2 * 100^2
+    assert losses.g_loss_least_squares(torch.tensor([101.0])).item() == 5000.0
+
+
+def test_least_squares_losses_vanish_at_their_targets_and_only_there():
+    ones, zeros = torch.ones(4, dtype=F64), torch.zeros(3, dtype=F64)
+    assert losses.d_loss_least_squares(ones, zeros).item() == 0.0
+    assert losses.g_loss_least_squares(ones).item() == 0.0
+    assert losses.d_loss_least_squares(ones + 0.1, zeros).item() > 0
+    assert losses.d_loss_least_squares(ones, zeros - 0.1).item() > 0
+    # G is still pulled towards 1 from a fake that D scores as "very real" (no saturation)
+    far = torch.tensor([5.0], dtype=F64, requires_grad=True)
+    (grad,) = torch.autograd.grad(losses.g_loss_least_squares(far), far)
+    assert grad.item() == 4.0
+
+
+def test_least_squares_d_loss_is_minimised_by_p_data_over_p_data_plus_p_g():
+    """Support {a, b, c}; batches hold each point in proportion to p_data and p_g. The LS D loss
+    with targets 1 / 0 is a convex quadratic in the scores s = (s_a, s_b, s_c), minimised at
+    s* = p_data / (p_data + p_g) = D*(x) of the minimax game (Mao et al. 2017, Prop. 1)."""
+    p_data, p_g = torch.tensor([0.5, 0.3, 0.2], dtype=F64), torch.tensor([0.1, 0.3, 0.6], dtype=F64)
+    reals = torch.tensor([0] * 5 + [1] * 3 + [2] * 2)  # 10 samples from p_data
+    fakes = torch.tensor([0] * 1 + [1] * 3 + [2] * 6)  # 10 samples from p_g
+
+    def loss(s: torch.Tensor) -> torch.Tensor:
+        return losses.d_loss_least_squares(s[reals], s[fakes])
+
+    star = (p_data / (p_data + p_g)).requires_grad_(True)
+    (grad,) = torch.autograd.grad(loss(star), star)
+    assert_close(grad, torch.zeros(3, dtype=F64), atol=1e-15, rtol=0)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(20):
+        other = star.detach() + 0.1 * torch.randn(3, generator=gen, dtype=F64)
+        assert loss(other).item() > loss(star).item()
+
+
+def test_hinge_and_least_squares_are_named_loss_pairs():
+    assert losses.get_losses("hinge") == (losses.d_loss_hinge, losses.g_loss_hinge)
+    assert losses.get_losses("least_squares") == (
+        losses.d_loss_least_squares,
+        losses.g_loss_least_squares,
+    )
+    assert {"hinge", "least_squares"} <= set(losses.GAN_LOSSES)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: losses.d_loss_hinge(s, torch.zeros(2)),
+        lambda s: losses.g_loss_hinge(s),
+        lambda s: losses.d_loss_least_squares(torch.zeros(2), s),
+        lambda s: losses.g_loss_least_squares(s),
+    ],
+)
+def test_hinge_and_least_squares_losses_check_their_scores(call):
+    with pytest.raises(ValueError, match="is empty"):
+        call(torch.zeros(0))
+    with pytest.raises(TypeError, match="must be a floating-point tensor"):
+        call(torch.zeros(2, dtype=torch.int64))
+
+
+# ----------------------------------------------------------------------------- WGAN-GP per sample
+
+
+def per_sample_gradient_norms(D, x: torch.Tensor) -> torch.Tensor:
+    """||grad_x D(x_i)||, one sample at a time (a loop of single-sample backward passes)."""
+    norms = []
+    for i in range(len(x)):
+        xi = x[i : i + 1].detach().clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(D(xi).sum(), xi)
+        norms.append(g.flatten().norm())
+    return torch.stack(norms)
+
+
+@pytest.mark.parametrize("B", [1, 3, 16])
+def test_gradient_penalty_of_a_linear_critic_is_per_sample_not_batch_wide(B):
+    """grad_x D(x_i) = w for every sample: lam (||w|| - 1)^2 whatever B. The norm of the
+    whole (B, d) gradient, sqrt(B) ||w||, would give lam (sqrt(B) ||w|| - 1)^2 instead;
+    for a unit w the per-sample penalty is exactly 0 for any batch."""
+    x = batch(B, 2, B)
+    D = linear_critic([3.0, -4.0])  # ||w|| = 5
+    value = losses.gradient_penalty(D, x, 1.0)
+    assert_close(value, torch.tensor(16.0, dtype=F64))
+    batch_wide = (math.sqrt(B) * 5 - 1) ** 2
+    assert (B == 1) == math.isclose(value.item(), batch_wide)
+    unit = linear_critic([0.6, -0.8])
+    assert losses.gradient_penalty(unit, x, 1.0).item() == pytest.approx(0.0, abs=1e-24)
+    torch.manual_seed(B)
+    assert losses.wgan_gp(10.0)(unit, x, batch(B, 2, B + 100)).item() == pytest.approx(
+        0.0, abs=1e-24
+    )
+
+
+def test_gradient_penalty_of_a_nonlinear_critic_is_the_mean_over_per_sample_gradients():
+    train.seed_everything(0)
+    D = models.MLPDiscriminator(in_dim=2, width=8, depth=2, activation="tanh").to(F64)
+    x = 1.5 * batch(7, 2, 5)
+    norms = per_sample_gradient_norms(D, x)
+    assert float(norms.max() - norms.min()) > 0.05  # the samples' gradients do differ
+    for lam, target in ((1.0, 1.0), (1.5, 0.0), (10.0, 0.3)):
+        expected = lam * (norms - target).pow(2).mean()
+        assert_close(losses.gradient_penalty(D, x, lam, target=target), expected)
+    batch_wide = 1.0 * (norms.pow(2).sum().sqrt() - 1) ** 2
+    assert not torch.isclose(losses.gradient_penalty(D, x, 1.0), batch_wide)
+
+
+def test_wgan_gp_of_a_nonlinear_critic_is_lam_mean_of_per_sample_terms_at_the_interpolates():
+    train.seed_everything(1)
+    D = models.MLPDiscriminator(in_dim=2, width=8, depth=2, activation="tanh").to(F64)
+    x_real, x_fake = batch(6, 2, 0), 2 * batch(6, 2, 1)
+    torch.manual_seed(3)
+    value = losses.wgan_gp(10.0)(D, x_real, x_fake)
+    torch.manual_seed(3)
+    e = torch.rand(6)  # one epsilon per sample, from the global generator
+    x_hat = torch.stack([e[i] * x_real[i] + (1 - e[i]) * x_fake[i] for i in range(6)])
+    norms = per_sample_gradient_norms(D, x_hat)
+    assert float(norms.max() - norms.min()) > 0.05
+    assert_close(value, 10.0 * (norms - 1).pow(2).mean())
+
+
+def test_wgan_gp_on_image_batches_draws_one_epsilon_per_image():
+    """(B, 1, 5, 5) images through a small conv critic: the same per-sample loop."""
+    torch.manual_seed(0)
+    D = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Tanh(), nn.Flatten(), nn.Linear(18, 1)).to(F64)
+    gen = torch.Generator().manual_seed(2)
+    x_real, x_fake = (torch.randn(4, 1, 5, 5, generator=gen, dtype=F64) for _ in range(2))
+    torch.manual_seed(9)
+    value = losses.wgan_gp(2.0)(D, x_real, x_fake)
+    torch.manual_seed(9)
+    e = torch.rand(4).to(F64)
+    x_hat = torch.stack([e[i] * x_real[i] + (1 - e[i]) * x_fake[i] for i in range(4)])
+    assert_close(value, 2.0 * (per_sample_gradient_norms(D, x_hat) - 1).pow(2).mean())
+
+
+# ----------------------------------------------------------------------------- (C + 1)-way losses
+
+
+def test_class_losses_match_a_log_softmax_by_hand():
+    """D: -mean log p(y | x_real) - mean log p(C | x_fake); G: -mean log p(y | x_fake)."""
+    gen = torch.Generator().manual_seed(0)
+    logits_real = 3 * torch.randn(5, 4, generator=gen, dtype=F64)  # C = 3 classes + "fake"
+    logits_fake = 3 * torch.randn(6, 4, generator=gen, dtype=F64)
+    y_real, y_fake = torch.tensor([0, 2, 1, 2, 0]), torch.tensor([1, 1, 0, 2, 2, 0])
+    ls_real, ls_fake = log_softmax_by_hand(logits_real), log_softmax_by_hand(logits_fake)
+    expected_d = -ls_real[torch.arange(5), y_real].mean() - ls_fake[:, 3].mean()
+    assert_close(losses.d_loss_classes(logits_real, y_real, logits_fake), expected_d)
+    expected_g = -ls_fake[torch.arange(6), y_fake].mean()
+    assert_close(losses.g_loss_classes(logits_fake, y_fake), expected_g)
+
+
+def test_class_d_loss_rejects_logits_of_the_wrong_shape():
+    y = torch.tensor([0, 1, 0])
+    with pytest.raises(ValueError, match=r"logits_real must have shape \(B, C \+ 1\), got \(3,\)"):
+        losses.d_loss_classes(torch.zeros(3), y, torch.zeros(2, 3))
+    with pytest.raises(
+        ValueError, match=r"logits_fake must have shape \(B, C \+ 1\), got \(2, 1\)"
+    ):
+        losses.d_loss_classes(torch.zeros(3, 3), y, torch.zeros(2, 1))
+    with pytest.raises(ValueError, match=r"got \(2, 3, 1\)"):
+        losses.d_loss_classes(torch.zeros(3, 3), y, torch.zeros(2, 3, 1))
+    with pytest.raises(TypeError, match="logits_fake must be a floating-point tensor"):
+        losses.g_loss_classes(torch.zeros(2, 3, dtype=torch.int64), y[:2])
+
+
+# ----------------------------------------------------------------------------- penalties
+
+
+def test_r1_factory_is_r1_penalty_on_the_reals():
+    train.seed_everything(0)
+    D = models.MLPDiscriminator(width=WIDTH, depth=2).to(F64)
+    x_real, x_fake = batch(12, 2, 0), batch(12, 2, 1)
+    value = losses.r1(2.5)(D, x_real, x_fake)
+    assert_close(value, losses.r1_penalty(D, x_real, 2.5))
+    assert value.item() > 0
+    assert not torch.allclose(value, losses.r1_penalty(D, x_fake, 2.5))  # reals, not fakes
+
+
+@pytest.mark.parametrize(("lam", "seed"), [(10.0, 0), (10.0, 1), (0.5, 2)])
+def test_wgan_gp_of_a_linear_critic_is_lam_norm_w_minus_1_squared(lam, seed):
+    """grad_x D = w at every interpolate: lam (||w|| - 1)^2 = lam * 16 for w = (3, -4)."""
+    D = linear_critic([3.0, -4.0])
+    train.seed_everything(seed)
+    value = losses.wgan_gp(lam)(D, batch(8, 2, seed), batch(8, 2, seed + 10))
+    assert_close(value, torch.tensor(lam * 16.0, dtype=F64))
+
+
+def test_wgan_gp_interpolates_per_sample_with_the_global_rng():
+    """D = ||x||^2 / 2 (grad_x D = x): lam mean_i (||e_i x_i + (1 - e_i) y_i|| - 1)^2,
+    e_i ~ U(0, 1) from torch's global generator; seeded, the value is reproducible."""
+    quad = lambda v: 0.5 * v.pow(2).sum(1)  # noqa: E731
+    x_real, x_fake = batch(6, 2, 3), batch(6, 2, 4)
+    torch.manual_seed(7)
+    value = losses.wgan_gp(3.0)(quad, x_real, x_fake)
+    torch.manual_seed(7)
+    e = torch.rand(6, 1)
+    x_hat = e * x_real + (1 - e) * x_fake
+    assert_close(value, 3.0 * (x_hat.norm(dim=1) - 1).pow(2).mean())
+    torch.manual_seed(7)
+    assert_close(losses.wgan_gp(3.0)(quad, x_real, x_fake), value)
+    # the ends of the segment give other values: it is not evaluated at the reals or fakes
+    for end in (x_real, x_fake):
+        assert not torch.allclose(value, 3.0 * (end.norm(dim=1) - 1).pow(2).mean())
+    # when real and fake coincide every interpolate is that point, whatever e is
+    assert_close(
+        losses.wgan_gp(3.0)(quad, x_real, x_real.clone()),
+        3.0 * (x_real.norm(dim=1) - 1).pow(2).mean(),
+    )
+
+
+def test_wgan_gp_trains_the_critic_weights():
+    """For the linear critic: d/dw lam (||w|| - 1)^2 = 2 lam (1 - 1/||w||) w."""
+    D = linear_critic([3.0, -4.0])
+    losses.wgan_gp(10.0)(D, batch(5, 2, 0), batch(5, 2, 1)).backward()
+    assert_close(D.weight.grad, 2 * 10.0 * (1 - 1 / 5) * torch.tensor([[3.0, -4.0]], dtype=F64))
+
+
+def test_wgan_gp_rejects_batches_of_different_shapes():
+    D = linear_critic([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"one shape, got \(4, 2\) and \(5, 2\)"):
+        losses.wgan_gp()(D, batch(4, 2, 0), batch(5, 2, 1))
+
+
+@pytest.mark.parametrize("bad", [-1.0, -1e-9, float("nan")])
+def test_penalty_factories_reject_negative_or_nan_weights(bad):
+    with pytest.raises(ValueError, match=re.escape(f"gamma must be >= 0, got {bad!r}")):
+        losses.r1(bad)
+    with pytest.raises(ValueError, match=re.escape(f"lam must be >= 0, got {bad!r}")):
+        losses.wgan_gp(bad)
+
+
+def test_wasserstein_is_a_named_loss_pair():
+    pair = (losses.d_loss_wasserstein, losses.g_loss_wasserstein)
+    assert losses.GAN_LOSSES["wasserstein"] == pair
+    assert losses.get_losses("wasserstein") == pair
+
+
+def test_penalties_print_their_settings():
+    """A penalty's name says which penalty and its weight, as the run tables print it."""
+    for penalty, name, weight in (
+        (losses.wgan_gp(0.1), "wgan_gp", 0.1),
+        (losses.r1(2.0), "r1", 2.0),
+    ):
+        settings = re.fullmatch(rf"{name}\((.+)\)", penalty.__name__)
+        assert settings and float(settings.group(1)) == weight

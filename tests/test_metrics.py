@@ -1,14 +1,18 @@
-"""ganlab.metrics: mode coverage (modes captured, high-quality fraction, reverse KL)."""
+"""ganlab.metrics: mode coverage (modes captured, high-quality fraction, reverse KL), the 1-D and
+sliced Wasserstein distances, and the refusal of invalid input (FID, histograms, features)."""
 
 from __future__ import annotations
 
 import math
+import re
 
+import numpy as np
 import pytest
 import torch
+from conftest import F64, INF, NAN, batch
 from torch.testing import assert_close
 
-from ganlab import data, metrics
+from ganlab import data, metrics, models
 
 RING = data.ring()  # 8 modes, radius 2, std 0.02
 STD = 0.02
@@ -142,9 +146,12 @@ def test_bad_threshold_raises_naming_it(threshold):
 
 def test_str_reports_modes_hq_and_kl():
     cov = metrics.mode_coverage(RING.centers[[3]].repeat(4, 1), RING)
-    assert (
-        str(cov) == f"1/8 modes captured, 100.0% high-quality samples, reverse KL {math.log(8):.3f}"
-    )
+    text = str(cov)
+    assert re.search(r"\b1/8 modes captured", text)
+    hq = re.search(r"([\d.]+) ?% high-quality", text)
+    assert hq and float(hq.group(1)) == pytest.approx(100.0)
+    kl = re.search(r"reverse KL ([\d.]+)", text)
+    assert kl and float(kl.group(1)) == pytest.approx(math.log(8), abs=5e-4)
 
 
 # ----------------------------------------------------------------------------- wasserstein_1d
@@ -279,3 +286,141 @@ def test_all_modes_captured_yet_a_large_kl_when_one_mode_dominates(name):
     assert_close(cov.reverse_kl, q0 * math.log(K * q0) + (K - 1) * q * math.log(K * q))
     assert cov.reverse_kl > 0.75 * math.log(K)  # close to the one-mode value log K
     assert_close(balanced.reverse_kl, 0.0, rtol=0, atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- sliced Wasserstein
+
+
+def directions(d: int, projections: int, seed: int) -> torch.Tensor:
+    u = torch.randn(d, projections, generator=torch.Generator().manual_seed(seed), dtype=F64)
+    return u / u.norm(dim=0, keepdim=True)
+
+
+def sliced_wasserstein_numpy(x: np.ndarray, y: np.ndarray, u: np.ndarray) -> float:
+    """mean over directions j of mean_i |sort(x u_j)_i - sort(y u_j)_i|, one direction at a time."""
+    total = 0.0
+    for j in range(u.shape[1]):
+        px, py = np.sort(x @ u[:, j]), np.sort(y @ u[:, j])
+        total += float(np.mean(np.abs(px - py)))
+    return total / u.shape[1]
+
+
+def test_sliced_wasserstein_matches_a_numpy_loop_over_the_same_directions():
+    x, y = batch(50, 3, 0), 0.5 * batch(50, 3, 1) + 1
+    for seed, projections in ((0, 16), (3, 40)):
+        u = directions(3, projections, seed).numpy()
+        expected = sliced_wasserstein_numpy(x.numpy(), y.numpy(), u)
+        value = metrics.sliced_wasserstein(x, y, projections=projections, seed=seed)
+        assert isinstance(value, float)
+        assert value == pytest.approx(expected, rel=1e-12)
+    # float32 samples are compared in float64
+    value = metrics.sliced_wasserstein(x.float(), y.float(), projections=16, seed=0)
+    assert value == pytest.approx(sliced_wasserstein_numpy(x.float().double().numpy(),
+                                  y.float().double().numpy(), directions(3, 16, 0).numpy()))  # fmt: skip
+
+
+def test_sliced_wasserstein_is_zero_for_the_same_set_and_symmetric():
+    x, y = batch(40, 2, 0), batch(40, 2, 1)
+    assert metrics.sliced_wasserstein(x, x) == 0.0
+    assert metrics.sliced_wasserstein(x, x[torch.randperm(40)]) == 0.0  # order does not matter
+    assert metrics.sliced_wasserstein(x, y) == metrics.sliced_wasserstein(y, x) > 0
+
+
+def test_sliced_wasserstein_of_a_translation_is_norm_t_times_2_over_pi():
+    """y = x + t: every projection is shifted by <t, u>, so SW = mean_u |<t, u>|, which tends to
+    |t| E|cos theta| = |t| 2 / pi for directions uniform on the circle."""
+    x = batch(500, 2, 0)
+    t = torch.tensor([3.0, -4.0], dtype=F64)
+    value = metrics.sliced_wasserstein(x, x + t, projections=4096, seed=1)
+    assert value == pytest.approx(5 * 2 / math.pi, rel=0.05)
+    assert value == pytest.approx(float((t @ directions(2, 4096, 1)).abs().mean()), rel=1e-9)
+
+
+def test_sliced_wasserstein_in_one_dimension_is_wasserstein_1d():
+    x, y = batch(30, 1, 0), 2 * batch(30, 1, 1) + 0.5
+    assert metrics.sliced_wasserstein(x, y, projections=5) == pytest.approx(
+        metrics.wasserstein_1d(x, y), rel=1e-12
+    )
+
+
+def test_sliced_wasserstein_rejects_mismatched_sets():
+    with pytest.raises(ValueError, match="same number of samples, got 5 and 6"):
+        metrics.sliced_wasserstein(batch(5, 2, 0), batch(6, 2, 1))
+    with pytest.raises(ValueError, match="differ in dimension: 2 and 3"):
+        metrics.sliced_wasserstein(batch(5, 2, 0), batch(5, 3, 1))
+    with pytest.raises(
+        ValueError, match=r"x must be a feature matrix of shape \(N, d\), got \(5,\)"
+    ):
+        metrics.sliced_wasserstein(torch.zeros(5), batch(5, 1, 1))
+    with pytest.raises(ValueError, match="projections must be a positive integer, got 0"):
+        metrics.sliced_wasserstein(batch(5, 2, 0), batch(5, 2, 1), projections=0)
+
+
+# ----------------------------------------------------------------------------- metrics
+
+
+@pytest.mark.parametrize(
+    "sigma, named",
+    [
+        ([[0.0, 1.0], [-1.0, 0.0]], "sigma1 must be a symmetric covariance"),  # gave 0.0
+        ([[1.0, 5.0], [0.0, 1.0]], "sigma1 must be a symmetric covariance"),
+        ([[-1.0, 0.0], [0.0, -1.0]], "sigma1 must be positive semi-definite"),  # gave -4.0
+        ([[1.0, 2.0], [2.0, 1.0]], r"sigma1 must be positive semi-definite .* eigenvalue -1"),
+    ],
+)
+def test_frechet_distance_refuses_a_matrix_that_is_not_a_covariance(sigma, named):
+    mu, sigma = torch.zeros(2), torch.tensor(sigma)
+    with pytest.raises(ValueError, match=named):
+        metrics.frechet_distance(mu, sigma, mu, torch.eye(2))
+    with pytest.raises(ValueError, match=named.replace("sigma1", "sigma2")):
+        metrics.frechet_distance(mu, torch.eye(2), mu, sigma)
+
+
+def test_frechet_distance_refuses_non_tensors_and_a_bad_eps():
+    with pytest.raises(TypeError, match="sigma1 must be a torch.Tensor, got list"):
+        metrics.frechet_distance(torch.zeros(2), [[1, 0], [0, 1]], torch.zeros(2), torch.eye(2))
+    with pytest.raises(ValueError, match="eps must be a positive"):
+        metrics.frechet_distance(torch.zeros(2), torch.eye(2), torch.zeros(2), torch.eye(2), eps=0)
+
+
+def test_frechet_distance_still_accepts_singular_and_round_off_covariances():
+    """FID of fewer samples than dimensions: rank-deficient covariances with round-off."""
+    g = torch.Generator().manual_seed(0)
+    real, fake = torch.randn(5, 16, generator=g), torch.randn(6, 16, generator=g) + 1
+    assert metrics.fid(real, fake) > 0
+    a = torch.randn(4, 3, generator=g, dtype=torch.float64)
+    sigma = a.T @ a  # symmetric PSD up to round-off
+    assert_close(metrics.frechet_distance(torch.zeros(3), sigma, torch.zeros(3), sigma), 0.0,
+                 atol=1e-9, rtol=0)  # fmt: skip
+
+
+@pytest.mark.parametrize("bad", [NAN, INF, -INF])
+def test_wasserstein_1d_refuses_nan_and_inf_like_sliced_wasserstein(bad):
+    x, y = torch.tensor([0.0, 1.0, bad]), torch.tensor([0.0, 1.0, 2.0])
+    with pytest.raises(ValueError, match="x contains NaN or infinite values"):
+        metrics.wasserstein_1d(x, y)
+    with pytest.raises(ValueError, match="y contains NaN or infinite values"):
+        metrics.wasserstein_1d(y, x[:, None])
+    with pytest.raises(ValueError, match="contains NaN or infinite"):
+        metrics.sliced_wasserstein(x[:, None], y[:, None])
+
+
+@pytest.mark.parametrize(
+    "counts", [torch.tensor([3, -1, 2]), torch.tensor([1.0, NAN]), torch.ones(2, 2), torch.zeros(0)]
+)
+def test_mode_histogram_kl_refuses_what_is_not_a_histogram(counts):
+    with pytest.raises(ValueError, match="counts"):
+        metrics.mode_histogram_kl(counts)
+
+
+def test_mode_coverage_refuses_nan_samples_instead_of_counting_them_as_misses():
+    samples = data.ring().sample(10, seed=0)
+    samples[3, 0] = NAN
+    with pytest.raises(ValueError, match="samples contains NaN"):
+        metrics.mode_coverage(samples, data.ring())
+
+
+def test_features_refuses_a_non_positive_batch_size():
+    model = models.ImageClassifier(classes=2, width=4, feature_dim=8)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer, got 0"):
+        metrics.features(model, torch.zeros(2, 1, 28, 28), batch_size=0)

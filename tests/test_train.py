@@ -1,4 +1,5 @@
-"""ganlab.train: Algorithm 1 (d_step, g_step, fit), History, device, seed and divergence."""
+"""ganlab.train: Algorithm 1 (d_step, g_step, fit), History, device, seed and divergence;
+weight clipping and penalties in the D step."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ import re
 import numpy as np
 import pytest
 import torch
-from conftest import BATCH, NaNAfter, assert_params_equal, params
+from conftest import (
+    BATCH,
+    NaNAfter,
+    assert_params_equal,
+    noise,
+    params,
+)
 from torch.testing import assert_close
 
 from ganlab import data, gradients, losses, models, train
@@ -515,3 +522,176 @@ def test_label_smoothing_reaches_the_d_loss():
     d_real, d_fake = torch.tensor([2.0, -1.0]), torch.tensor([0.5])
     assert_close(d_loss(d_real, d_fake), losses.d_loss_minimax(d_real, d_fake, real_label=0.9))
     assert g_loss is losses.g_loss_nonsaturating
+
+
+# ----------------------------------------------------------------------------- weight clipping
+
+
+def test_clip_weights_clamps_every_parameter_and_keeps_the_values_inside():
+    torch.manual_seed(0)
+    D = models.MLPDiscriminator(width=8, depth=2)
+    with torch.no_grad():
+        for p in D.parameters():
+            p.normal_(0.0, 1.0)
+    before = params(D)
+    train.clip_weights(D, 0.3)
+    c = torch.tensor(0.3)  # float32, as the parameters
+    for p, q in zip(D.parameters(), before, strict=True):
+        p = p.detach()
+        assert bool((p.abs() <= c).all())
+        inside = q.abs() <= c
+        assert torch.equal(p[inside], q[inside])  # untouched, bit for bit
+        assert torch.equal(p[~inside], c * q[~inside].sign())  # clamped to the nearer bound
+    flat = torch.cat([q.flatten() for q in before])
+    assert bool((flat.abs() < c).any()) and bool((flat > c).any()) and bool((flat < -c).any())
+
+
+@pytest.mark.parametrize("c", [0, 0.0, -0.01, float("nan"), float("inf")])
+def test_clip_weights_rejects_a_non_positive_bound(c):
+    D = models.MLPDiscriminator(width=4, depth=1)
+    before = params(D)
+    with pytest.raises(ValueError, match=r"c \(the clipping bound\) must be a positive"):
+        train.clip_weights(D, c)
+    for p, q in zip(D.parameters(), before, strict=True):
+        assert torch.equal(p, q)
+
+
+def test_fit_with_weight_clip_clips_D_after_every_D_step_by_hand(make_models):
+    """WGAN (Arjovsky et al. 2017): k = 2 RMSprop critic steps, each followed by clamping D
+    into [-c, c], then one G step; the same by hand. G is not clipped."""
+    c = 0.01
+    G, D = make_models()
+    G_ref, D_ref = copy.deepcopy(G), copy.deepcopy(D)
+    history = train.fit(G, D, RING, steps=1, d_steps=2, loss="wasserstein", weight_clip=c,
+                        opt_D=torch.optim.RMSprop(D.parameters(), lr=5e-5), seed=0,
+                        **QUIET)  # fmt: skip
+
+    generator = torch.Generator().manual_seed(0)
+    opt_D = torch.optim.RMSprop(D_ref.parameters(), lr=5e-5)
+    opt_G = torch.optim.Adam(G_ref.parameters(), **ADAM)
+    for _ in range(2):
+        x_real = RING.sample(BATCH, seed=generator)
+        z = torch.randn(BATCH, 2, generator=generator)
+        loss_D = D_ref(G_ref(z).detach()).mean() - D_ref(x_real).mean()
+        opt_D.zero_grad()
+        loss_D.backward()
+        opt_D.step()
+        with torch.no_grad():
+            for p in D_ref.parameters():
+                p.copy_(p.clamp(-c, c))
+    z = torch.randn(BATCH, 2, generator=generator)
+    loss_G = -D_ref(G_ref(z)).mean()
+    opt_G.zero_grad()
+    loss_G.backward()
+    opt_G.step()
+
+    assert_close(history.loss_D[-1], loss_D.item())
+    assert_close(history.loss_G[-1], loss_G.item())
+    for p, q in zip(list(G.parameters()) + list(D.parameters()),
+                    list(G_ref.parameters()) + list(D_ref.parameters()), strict=True):  # fmt: skip
+        assert_close(p, q)
+    d_params = torch.cat([p.detach().flatten() for p in D.parameters()])
+    assert float(d_params.abs().max()) <= c
+    assert int((d_params.abs() == c).sum()) > len(d_params) // 2  # most sit on the bound
+    assert max(float(p.detach().abs().max()) for p in G.parameters()) > 10 * c
+
+
+def test_fit_without_weight_clip_leaves_D_unclipped(make_models):
+    G, D = make_models()
+    train.fit(G, D, RING, steps=2, loss="wasserstein", seed=0, **QUIET)
+    assert max(float(p.detach().abs().max()) for p in D.parameters()) > 0.1
+
+
+@pytest.mark.parametrize("c", [-1, 0.0, float("nan")])
+def test_fit_rejects_a_non_positive_weight_clip_before_training(make_models, c):
+    G, D = make_models()
+    before = params(D)
+    with pytest.raises(ValueError, match="weight_clip must be a positive"):
+        train.fit(G, D, RING, steps=1, loss="wasserstein", weight_clip=c, **QUIET)
+    for p, q in zip(D.parameters(), before, strict=True):
+        assert torch.equal(p, q)
+
+
+@pytest.mark.parametrize(
+    ("loss", "d_loss", "g_loss"),
+    [
+        (
+            "hinge",
+            lambda r, f: (1 - r).clamp(min=0).mean() + (1 + f).clamp(min=0).mean(),
+            lambda f: -f.mean(),
+        ),
+        (
+            "least_squares",
+            lambda r, f: ((r - 1) ** 2).mean() / 2 + (f**2).mean() / 2,
+            lambda f: ((f - 1) ** 2).mean() / 2,
+        ),
+    ],
+)
+def test_first_fit_step_with_hinge_or_least_squares_is_by_hand(make_models, loss, d_loss, g_loss):
+    G, D = make_models()
+    G_ref, D_ref = copy.deepcopy(G), copy.deepcopy(D)
+    history = train.fit(G, D, RING, steps=3, loss=loss, seed=0, **QUIET)
+    assert len(history) == 3
+    assert all(math.isfinite(v) for v in history.loss_D + history.loss_G)
+
+    generator = torch.Generator().manual_seed(0)
+    opt_D = torch.optim.Adam(D_ref.parameters(), **ADAM)
+    opt_G = torch.optim.Adam(G_ref.parameters(), **ADAM)
+    for step in range(3):
+        x_real = RING.sample(BATCH, seed=generator)
+        z = torch.randn(BATCH, 2, generator=generator)
+        loss_D = d_loss(D_ref(x_real), D_ref(G_ref(z).detach()))
+        opt_D.zero_grad()
+        loss_D.backward()
+        opt_D.step()
+        z = torch.randn(BATCH, 2, generator=generator)
+        loss_G = g_loss(D_ref(G_ref(z)))
+        opt_G.zero_grad()
+        loss_G.backward()
+        opt_G.step()
+        assert_close(history.loss_D[step], loss_D.item())
+        assert_close(history.loss_G[step], loss_G.item())
+    for p, q in zip(D.parameters(), D_ref.parameters(), strict=True):
+        assert_close(p, q)
+
+
+# ----------------------------------------------------------------------------- d_step penalty
+
+
+@pytest.mark.parametrize("penalty", [losses.r1(3.0), losses.wgan_gp(2.0)], ids=["r1", "wgan_gp"])
+def test_d_step_adds_the_penalty_to_loss_and_gradient(make_models, penalty):
+    """With SGD: loss_D = d_loss + penalty, theta <- theta - lr grad(d_loss + penalty)."""
+    G, D = make_models()
+    D_plain, D_ref = copy.deepcopy(D), copy.deepcopy(D)
+    x_real, z = RING.sample(BATCH, seed=1), noise(BATCH, 2)
+    x_fake = G(z).detach()
+    torch.manual_seed(11)  # the WGAN-GP interpolation draws from the global generator
+    pen = penalty(D_ref, x_real, x_fake)
+    total = losses.d_loss_minimax(D_ref(x_real), D_ref(x_fake)) + pen
+    grads = torch.autograd.grad(total, list(D_ref.parameters()))
+
+    plain = train.d_step(G, D_plain, x_real, z, torch.optim.SGD(D_plain.parameters(), lr=0.1))
+    torch.manual_seed(11)
+    stats = train.d_step(G, D, x_real, z, torch.optim.SGD(D.parameters(), lr=0.1), penalty=penalty)
+
+    assert pen.item() > 1e-3
+    assert_close(stats["loss_D"], plain["loss_D"] + pen.item())
+    assert_close(stats["loss_D"], total.item())
+    assert (stats["p_real"], stats["p_fake"]) == (plain["p_real"], plain["p_fake"])
+    assert_close(stats["grad_norm_D"], torch.sqrt(sum(g.pow(2).sum() for g in grads)).item())
+    for p, p0, g in zip(D.parameters(), D_ref.parameters(), grads, strict=True):
+        assert_close(p.detach(), p0.detach() - 0.1 * g)
+
+
+def test_fit_passes_the_penalty_to_every_d_step(make_models):
+    """Step 1 of fit draws the same first batch with or without a penalty: the loss_D
+    values differ by the R1 penalty of the initial D on that batch."""
+    G, D = make_models()
+    G2, D2 = copy.deepcopy(G), copy.deepcopy(D)
+    x_real = RING.sample(BATCH, seed=torch.Generator().manual_seed(0))
+    expected = losses.r1_penalty(copy.deepcopy(D), x_real, 5.0).item()
+    quiet = {"batch_size": BATCH, "progress": False, "seed": 0}
+    plain = train.fit(G, D, RING, steps=1, **quiet)
+    with_r1 = train.fit(G2, D2, RING, steps=1, penalty=losses.r1(5.0), **quiet)
+    assert expected > 1e-4
+    assert_close(with_r1.loss_D[0], plain.loss_D[0] + expected)

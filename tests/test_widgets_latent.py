@@ -1,4 +1,4 @@
-"""ganlab.widgets.LatentExplorer and latent_walk_animation, driven headless; latent.class_latents."""
+"""ganlab.widgets.LatentExplorer and latent_walk_animation, driven headless."""
 
 from __future__ import annotations
 
@@ -7,29 +7,7 @@ import torch
 from torch.testing import assert_close
 
 from ganlab import latent, models, widgets
-
-
-@pytest.fixture
-def G():
-    torch.manual_seed(0)
-    return models.DCGANGenerator(latent_dim=8, width=4)
-
-
-class ByBrightness(torch.nn.Module):
-    """A 'classifier' with 3 classes by mean brightness: dark, middle, bright."""
-
-    def forward(self, x):
-        m = x.mean(dim=(1, 2, 3))
-        return torch.stack([-(m - c).abs() * 50 for c in (-0.02, 0.0, 0.02)], dim=1)
-
-
-def test_class_latents_picks_the_most_confident_latents_per_class(G):
-    concepts = latent.class_latents(G, ByBrightness(), per_class=3, pool=300, seed=0)
-    assert set(concepts) <= {0, 1, 2} and concepts
-    for c, z in concepts.items():
-        assert z.shape == (3, 8)
-        labels = ByBrightness()(G.eval()(z)).argmax(1)
-        assert (labels == c).all()
+from ganlab.widgets import latent_walk_animation
 
 
 def test_explorer_state_path_norms_and_nudge(G):
@@ -83,3 +61,11 @@ def test_latent_walk_animation_is_playable_html(G):
     assert html.count("data:image/png;base64") == 4  # 2 legs (there and back) x 2 frames
     with pytest.raises(ValueError, match="at least 2 seeds"):
         widgets.latent_walk_animation(G, seeds=(0,))
+
+
+def test_latent_walk_animation_refuses_empty_legs_and_bad_fps():
+    G = models.DCGANGenerator(8, 4)
+    with pytest.raises(ValueError, match="frames_per_leg must be a positive integer, got 0"):
+        latent_walk_animation(G, seeds=(0, 1), frames_per_leg=0)
+    with pytest.raises(ValueError, match="fps must be a positive"):
+        latent_walk_animation(G, seeds=(0, 1), fps=0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ganlab import experiments, metrics, widgets
+from ganlab.widgets import mode_collapse_animation
 
 
 @pytest.fixture
@@ -86,3 +87,13 @@ def test_animation_is_reproducible_and_has_every_frame():
 def test_animation_rejects_a_bad_frame_count(frames):
     with pytest.raises(ValueError, match="frames"):
         widgets.mode_collapse_animation(frames=frames)
+
+
+def test_mode_collapse_animation_refuses_fewer_steps_than_frames_and_no_remedy():
+    """Before: steps=3 with frames=11 trained 10 steps, more than asked, without a word."""
+    with pytest.raises(ValueError, match="steps must be at least frames - 1 = 10"):
+        mode_collapse_animation(steps=3, frames=11)
+    with pytest.raises(ValueError, match="remedies must name at least one"):
+        mode_collapse_animation(steps=10, frames=3, remedies=())
+    with pytest.raises(ValueError, match="steps must be a positive integer"):
+        mode_collapse_animation(steps=0, frames=3)

@@ -1,14 +1,104 @@
-"""Chapter 6's StyleGAN toy in ganlab.experiments: MappedGenerator, linear_r2,
-path_length_ratio, quadrant_shares, StyleToyRun.fits and style_toy (short runs only: the
-measured numbers of a full run are the chapter's, not a test's)."""
+"""ganlab.experiments.toys: cycle_run, paired_run and the StyleGAN toy (MappedGenerator,
+linear_r2, path_length_ratio, quadrant_shares, StyleToyRun.fits, style_toy; short runs only:
+the measured numbers of a full run are the chapter's, not a test's). Their toy data sets are
+tested in test_data.py."""
 
 from __future__ import annotations
+
+import math
 
 import pytest
 import torch
 from torch.testing import assert_close
 
-from ganlab import experiments, models
+from ganlab import data, experiments, models
+
+# ----------------------------------------------------------------------------- CycleGAN
+
+
+@pytest.fixture(scope="module")
+def cycle():
+    return experiments.cycle_run(data.ring(), experiments.square_ring(), 10.0, steps=20, width=8,
+                                 batch_size=32, seed=3)  # fmt: skip
+
+
+def test_cycle_run_reports_a_mode_map_and_cycle_errors(cycle):
+    assert cycle.cycle_weight == 10.0
+    assert len(cycle.mode_map) == 8 and all(-1 <= k <= 7 for k in cycle.mode_map)
+    assert all(isinstance(k, int) for k in cycle.mode_map)
+    assert math.isfinite(cycle.cycle_error_a) and math.isfinite(cycle.cycle_error_b)
+    assert 0 <= cycle.quality_b <= 1
+
+
+def test_cycle_run_is_deterministic_for_a_seed(cycle):
+    again = experiments.cycle_run(data.ring(), experiments.square_ring(), 10.0, steps=20, width=8,
+                                  batch_size=32, seed=3)  # fmt: skip
+    assert again.mode_map == cycle.mode_map
+    assert again.cycle_error_a == cycle.cycle_error_a
+    for p, q in zip(again.G.parameters(), cycle.G.parameters(), strict=True):
+        assert torch.equal(p, q)
+
+
+@pytest.mark.parametrize("std", [0.02, 1.0])
+def test_mode_map_is_the_nearest_b_mode_within_3_std_of_g_of_each_a_mode(std):
+    """An untrained G sends the ring's centres near the origin, about 1.8 from the nearest
+    square mode: outside 3 std of narrow modes (-1), inside 3 std of wide ones."""
+    square = experiments.square_ring(std=std)
+    run = experiments.cycle_run(data.ring(), square, 1.0, steps=5, width=8, batch_size=16)
+    with torch.no_grad():
+        images = run.G(data.ring().centers)
+    expected = []
+    for y in images:
+        d = [float((y - m).norm()) for m in square.centers]
+        k = min(range(8), key=d.__getitem__)
+        expected.append(k if d[k] <= 3 * std else -1)
+    assert run.mode_map == expected
+    assert (-1 in run.mode_map) == (std == 0.02)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [({"cycle_weight": -1.0}, "cycle_weight must be >= 0"),
+     ({"cycle_weight": float("nan")}, "cycle_weight must be >= 0"), ({"steps": 0}, "steps")],
+)  # fmt: skip
+def test_cycle_run_rejects_bad_settings(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        experiments.cycle_run(data.ring(), experiments.square_ring(), **{"steps": 1, **kwargs})
+
+
+# ----------------------------------------------------------------------------- pix2pix
+
+
+def test_valid_fraction_counts_outputs_near_either_answer():
+    x = torch.tensor([0.0, 0.0, 0.0, 0.5])
+    y = torch.tensor([1.0, -0.8, 0.5, 1.8])  # misses 0, 0.2, 0.5, 0.3
+    run = experiments.PairedRun(1.0, torch.nn.Identity(), x, y)
+    assert run.valid_fraction(0.0) == 0.25
+    assert run.valid_fraction(0.1) == 0.25
+    assert run.valid_fraction() == 0.5  # tolerance 0.25
+    assert run.valid_fraction(0.35) == 0.75
+    assert run.valid_fraction(0.6) == 1.0
+
+
+def test_paired_run_outputs_on_a_grid_and_is_deterministic():
+    run = experiments.paired_run(1.0, 1.0, steps=10, width=8, batch_size=32, seed=2)
+    assert run.adversarial_weight == 1.0
+    assert run.x.shape == run.y.shape == (19 * 20,)
+    assert_close(run.x.unique(), torch.linspace(-0.9, 0.9, 19))
+    again = experiments.paired_run(1.0, 1.0, steps=10, width=8, batch_size=32, seed=2)
+    assert torch.equal(run.y, again.y)
+    # valid_fraction of a real run, by hand
+    miss = torch.minimum((run.y - run.x - 1).abs(), (run.y - run.x + 1).abs())
+    assert run.valid_fraction(0.3) == pytest.approx(float((miss <= 0.3).float().mean()))
+    plain = experiments.paired_run(0.0, 1.0, steps=10, width=8, batch_size=32, seed=2)
+    assert not torch.equal(plain.y, run.y)  # the adversarial term changes the result
+
+
+@pytest.mark.parametrize("weights", [(-1.0, 1.0), (1.0, -0.5), (float("nan"), 1.0)])
+def test_paired_run_rejects_negative_weights(weights):
+    with pytest.raises(ValueError, match="the loss weights must be >= 0"):
+        experiments.paired_run(*weights, steps=1)
+
 
 # ----------------------------------------------------------------------------- linear_r2
 
