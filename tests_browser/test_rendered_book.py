@@ -285,6 +285,8 @@ def _html(doc: str) -> Path:
 # room in the layout: a phone's own overlay scrollbars take none and show only while swiping.
 CUT_JS = """() => {
     document.querySelectorAll('article details').forEach(d => d.open = true);
+    document.querySelectorAll('article .toggle-hidden')  // dropdown admonitions
+        .forEach(e => e.classList.remove('toggle-hidden'));
     const art = document.querySelector('article');
     const said = e => (e.textContent || '').replace(/\\s+/g, ' ').trim().slice(0, 60);
     const cut = [], hidden = [];
@@ -343,6 +345,8 @@ def test_display_equations_fit_a_phone(open_phone, doc):
 # punctuation starts a line of its own, away from the formula.
 ORPHAN_JS = """() => {
     document.querySelectorAll('article details').forEach(d => d.open = true);
+    document.querySelectorAll('article .toggle-hidden')  // dropdown admonitions
+        .forEach(e => e.classList.remove('toggle-hidden'));
     const found = [];
     const textAfter = (node, forward) => {
         const walker = document.createTreeWalker(document.querySelector('article'),
