@@ -522,13 +522,14 @@ def write_markdown(path: Path, result: dict[str, Any]) -> None:
             if undefined:  # a run with an evaluation without high-quality samples has no KL
                 kl += f" (undefined in {undefined} of {len(mine)} runs)"
             steps = f"{task['steps']:,}" + ("" if task["plateau_step"] else " (cap)")
-            pubs = PUBLISHED[data].get(method) or [("–", "–", "–", "not in these tables")]
-            for i, (src, modes, hq, rkl) in enumerate(pubs):
-                ours = ([METHODS[method], fmt_ci(values(runs, data, method, "modes"), 2),
-                         fmt_ci(values(runs, data, method, "hq"), 1), kl, steps]
-                        if i == 0 else [""] * 5)  # fmt: skip
-                published = f"{modes} / {hq} / {rkl} ({src})" if src != "–" else "–"
-                lines.append("| " + " | ".join([*ours, published]) + " |")
+            # one row per method: a second published source shares the method's cell (a row
+            # of its own, other cells blank, read as a method without a name)
+            pubs = PUBLISHED[data].get(method, [])
+            published = "; ".join(f"{modes} / {hq} / {rkl} ({src})"
+                                  for src, modes, hq, rkl in pubs) or "–"  # fmt: skip
+            ours = [METHODS[method], fmt_ci(values(runs, data, method, "modes"), 2),
+                    fmt_ci(values(runs, data, method, "hq"), 1), kl, steps]  # fmt: skip
+            lines.append("| " + " | ".join([*ours, published]) + " |")
         lines += ["", "(cap): not plateaued by the cap; the numbers are where it stood there."]
     rows = comparisons(result)
     heading, intro = comparison_intro(p["methods"])

@@ -281,3 +281,14 @@ def test_benchmark_results_ship_with_the_package():
     assert len(runs) == len(protocol["data"]) * len(protocol["methods"]) * protocol["n_seeds"]
     with pytest.raises(FileNotFoundError, match="no committed results 'nothing'"):
         experiments.benchmark_results("nothing")
+
+
+@pytest.mark.parametrize("name", ["mode_collapse", "critics"])
+def test_benchmark_tables_give_every_row_its_method(name):
+    """One row per method: a row with an empty first cell (a second published value on a line
+    of its own, chapter 3's tables once) reads as a method without a name."""
+    markdown, _ = experiments.benchmark_results(name)
+    rows = [line for line in markdown.splitlines() if line.startswith("|")]
+    assert rows
+    nameless = [row for row in rows if not row.split("|")[1].strip()]
+    assert nameless == [], f"{name}.md: rows without a method: {nameless}"

@@ -126,8 +126,8 @@ def site() -> str:
 
 
 @pytest.fixture(scope="session")
-def browser():
-    """The system Chromium, headless, driven by Playwright (no downloaded browser)."""
+def playwright_driver():
+    """(Playwright, path of the system Chromium): one driver for the session's browsers."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -136,9 +136,55 @@ def browser():
     if not Path(executable).exists():
         _unavailable("no system Chromium: apt-get install chromium (or set CHROMIUM=path)")
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+        yield p, executable
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver):
+    """The system Chromium, headless, driven by Playwright (no downloaded browser)."""
+    p, executable = playwright_driver
+    chromium = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture(scope="session")
+def phone_browser(playwright_driver):
+    """The system Chromium as a phone shows pages: headless, but with the scrollbars that
+    Playwright hides by default (--hide-scrollbars), so that a phone context (open_phone) gets
+    the overlay scrollbars of a real phone: invisible unless the page styles them."""
+    p, executable = playwright_driver
+    chromium = p.chromium.launch(
+        executable_path=executable,
+        headless=True,
+        args=CHROMIUM_ARGS,
+        ignore_default_args=["--hide-scrollbars"],
+    )
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture(scope="session")
+def open_phone(site, phone_browser):
+    """open_phone(path) -> page: the page on a 390 x 844 touch phone (mobile viewport, overlay
+    scrollbars), MathJax done, images decoded; one page per path for the session."""
+    context = phone_browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    context.set_default_timeout(20_000)
+    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(site) else r.abort())
+    pages: dict[str, object] = {}
+
+    def _open(path: str):
+        if path not in pages:
+            page = context.new_page()
+            page.goto(site + path, wait_until="load")
+            page.evaluate(_SETTLE_JS)
+            pages[path] = page
+        return pages[path]
+
+    yield _open
+    context.close()
 
 
 @pytest.fixture(scope="session")
