@@ -12,19 +12,42 @@ rewrites the MyST:
 - **one heading, one slide**: a markdown cell is split before each heading (`#` to `###`), so
   that the end of one section stays with it and the next heading starts a slide (`###`: a
   sub-slide);
-- **long prose and tables in the speaker notes**: under its heading a slide keeps what fits on a
-  screen: short paragraphs, the first sentence of a long one, the display math, a list with each
-  item cut to its first sentence; the whole text of the cell, tables and boxes included, is in
-  the notes (`s` opens the speaker view);
-- **the exercises**: one exercise and its (closed) solution per slide;
+- **long prose in the speaker notes, what the text introduces on the slide**: under its heading
+  a slide keeps what fits on a screen: short paragraphs, the lead of a long one (its first
+  sentences, `lead`), every display equation, a list with each item cut to its first sentence,
+  and a table, fenced code or box that a paragraph leads into ("...:", "... gives (Theorem 1)",
+  `introduces`) or that opens the section. A paragraph and what it leads into, and an equation
+  and the words that go on after it (`continues`), stay together: what does not fit under the
+  heading goes on a slide of its own, and a heading never stands alone (the start of its first
+  group joins it). The whole text of the cell is in the notes (`s` opens the speaker view);
+- **words for the deck, not the page**: "printed above", "the cell after it", "(in the rendered
+  book)", "With a live kernel," ... (`BOOK_ONLY`) are left out of the slides (`for_the_deck`:
+  a parenthesis or clause that holds them goes, an opening "With a live kernel," too), and text
+  that ends in ":" before something the deck leaves out ends in "." instead;
+- **the exercises**: one exercise and its (closed) solution per slide, the solution open in the
+  notes;
 - **figures and animations**: a slide of their own without the code that made them (the book
-  keeps it), their printed text in the notes; the set-up cell (`import ganlab as gl` ...) is
-  left to the book, and a cell the book hides under a toggle (`hide-output`: the Turing test's
-  answers) goes to the notes;
-- **code that fits**: a code cell whose code and printout would not fit under its slide's text
-  gets a slide of its own, and one too long for any slide scrolls, marked `data-scroll="code"`
-  (the template styles it; `tests_browser/test_slides.py` allows a scrollbar only there and on
-  the reference list, `data-scroll="references"`).
+  keeps it), the first sentence of their caption (`mystnb.figure.caption`) under them, the
+  caption as their alt text and in the notes, their printed text in the notes; a figure shares
+  its slide only with the text that leads into it (a heading and its lines, or "...:"), so a
+  closing paragraph never sits above the next experiment's figure; the set-up cell (`import
+  ganlab as gl` ...) is left to the book, and a cell the book hides under a toggle
+  (`hide-output`: the Turing test's answers) goes to the notes;
+- **boilerplate in the notes**: a source listing (`inspect.getsource`) goes to the notes, and a
+  helper (a top-level `def` or `class` the chapter's prose does not name in backticks) becomes
+  one comment line on the slide (`# helper name(args): first line of its docstring`), its code
+  in the notes; a cell of helpers alone goes to the notes;
+- **code that fits**: consecutive prints are one printout (`merge_streams`); a printout wider
+  than the code box gets a smaller font (cell tags `deck-narrow`, `deck-narrower`); a code cell
+  whose code and printout would not fit under its slide's text gets a slide of its own (after
+  the text that leads into it, on that text's slide), code and printout on two slides when
+  together they do not fit one, and one too long for any slide scrolls, marked
+  `data-scroll="code"` (the template styles it and shows a "scroll for more" cue while there is
+  more below; `tests_browser/test_slides.py` allows a scrollbar only there and on the reference
+  list, `data-scroll="references"`);
+- **notes on every slide**: the section's text, a continuation slide's text, the figure's
+  caption, one line on what the code does (its first comment or docstring, else the library
+  functions it calls, `summary`) and what it prints, the exercise's solution.
 
 Heights are estimated from characters and lines (the template's 20 px text, 19 px code, a
 960 x 700 slide), with a margin; `tests_browser/test_slides.py` measures the real ones.
