@@ -701,9 +701,11 @@ class DeckPreprocessor(Preprocessor):
                 groups[-1].append(text)
             else:
                 groups.append([text])
+        # room for the code that follows, if any
+        budget = SLIDE_HEIGHT - (120 if leads_into_code else 60)
         for group in groups:
             h = sum(text_height(t) for t in group)
-            if all(t.startswith("#") for t in slides[-1]) and height + h > SLIDE_HEIGHT - 120:
+            if all(t.startswith("#") for t in slides[-1]) and height + h > budget:
                 # never a heading alone: the group's start on the heading's slide
                 while group and height + text_height(group[0]) <= SLIDE_HEIGHT - 40:
                     height += text_height(group[0])
@@ -712,7 +714,7 @@ class DeckPreprocessor(Preprocessor):
                     slides.append([])
                     height = 0
                 h = sum(text_height(t) for t in group)
-            elif slides[-1] and height + h > SLIDE_HEIGHT - 120:
+            elif slides[-1] and height + h > budget:
                 slides.append([])
                 height = 0
             slides[-1].extend(group)
