@@ -12,19 +12,42 @@ rewrites the MyST:
 - **one heading, one slide**: a markdown cell is split before each heading (`#` to `###`), so
   that the end of one section stays with it and the next heading starts a slide (`###`: a
   sub-slide);
-- **long prose and tables in the speaker notes**: under its heading a slide keeps what fits on a
-  screen: short paragraphs, the first sentence of a long one, the display math, a list with each
-  item cut to its first sentence; the whole text of the cell, tables and boxes included, is in
-  the notes (`s` opens the speaker view);
-- **the exercises**: one exercise and its (closed) solution per slide;
+- **long prose in the speaker notes, what the text introduces on the slide**: under its heading
+  a slide keeps what fits on a screen: short paragraphs, the lead of a long one (its first
+  sentences, `lead`), every display equation, a list with each item cut to its first sentence,
+  and a table, fenced code or box that a paragraph leads into ("...:", "... gives (Theorem 1)",
+  `introduces`) or that opens the section. A paragraph and what it leads into, and an equation
+  and the words that go on after it (`continues`), stay together: what does not fit under the
+  heading goes on a slide of its own, and a heading never stands alone (the start of its first
+  group joins it). The whole text of the cell is in the notes (`s` opens the speaker view);
+- **words for the deck, not the page**: "printed above", "the cell after it", "(in the rendered
+  book)", "With a live kernel," ... (`BOOK_ONLY`) are left out of the slides (`for_the_deck`:
+  a parenthesis or clause that holds them goes, an opening "With a live kernel," too), and text
+  that ends in ":" before something the deck leaves out ends in "." instead;
+- **the exercises**: one exercise and its (closed) solution per slide, the solution open in the
+  notes;
 - **figures and animations**: a slide of their own without the code that made them (the book
-  keeps it), their printed text in the notes; the set-up cell (`import ganlab as gl` ...) is
-  left to the book, and a cell the book hides under a toggle (`hide-output`: the Turing test's
-  answers) goes to the notes;
-- **code that fits**: a code cell whose code and printout would not fit under its slide's text
-  gets a slide of its own, and one too long for any slide scrolls, marked `data-scroll="code"`
-  (the template styles it; `tests_browser/test_slides.py` allows a scrollbar only there and on
-  the reference list, `data-scroll="references"`).
+  keeps it), the first sentence of their caption (`mystnb.figure.caption`) under them, the
+  caption as their alt text and in the notes, their printed text in the notes; a figure shares
+  its slide only with the text that leads into it (a heading and its lines, or "...:"), so a
+  closing paragraph never sits above the next experiment's figure; the set-up cell (`import
+  ganlab as gl` ...) is left to the book, and a cell the book hides under a toggle
+  (`hide-output`: the Turing test's answers) goes to the notes;
+- **boilerplate in the notes**: a source listing (`inspect.getsource`) goes to the notes, and a
+  helper (a top-level `def` or `class` the chapter's prose does not name in backticks) becomes
+  one comment line on the slide (`# helper name(args): first line of its docstring`), its code
+  in the notes; a cell of helpers alone goes to the notes;
+- **code that fits**: consecutive prints are one printout (`merge_streams`); a printout wider
+  than the code box gets a smaller font (cell tags `deck-narrow`, `deck-narrower`); a code cell
+  whose code and printout would not fit under its slide's text gets a slide of its own (after
+  the text that leads into it, on that text's slide), code and printout on two slides when
+  together they do not fit one, and one too long for any slide scrolls, marked
+  `data-scroll="code"` (the template styles it and shows a "scroll for more" cue while there is
+  more below; `tests_browser/test_slides.py` allows a scrollbar only there and on the reference
+  list, `data-scroll="references"`);
+- **notes on every slide**: the section's text, a continuation slide's text, the figure's
+  caption, one line on what the code does (its first comment or docstring, else the library
+  functions it calls, `summary`) and what it prints, the exercise's solution.
 
 Heights are estimated from characters and lines (the template's 20 px text, 19 px code, a
 960 x 700 slide), with a margin; `tests_browser/test_slides.py` measures the real ones.
@@ -32,6 +55,7 @@ Heights are estimated from characters and lines (the template's 20 px text, 19 p
 
 from __future__ import annotations
 
+import ast
 import base64
 import copy
 import re
@@ -165,6 +189,94 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def sentences(text: str) -> list[str]:
+    """A paragraph cut into sentences (never inside math, code or a role, nor after "et al.")."""
+    text = one_line(text)
+    masked = _ATOMS.sub(lambda m: "x" * len(m.group(0)), text)
+    out, start = [], 0
+    for m in re.finditer(r"[.?!:](?=\s+[A-Z(\"*$`{])|[.?!]\)?(?=\s|$)", masked):
+        end = m.end()
+        if masked[end - 1] == ":" or _NOT_AN_END.search(masked[:end]):
+            continue
+        out.append(text[start:end].strip())
+        start = end
+    if text[start:].strip():
+        out.append(text[start:].strip())
+    return [x for x in out if x]
+
+
+def lead(text: str, limit: int = 260) -> str:
+    """What a slide shows of a paragraph: as many of its first sentences as fit in `limit`
+    characters (at least one; a first sentence longer than that is cut at a clause, with …)."""
+    shown = ""
+    for sentence in sentences(text):
+        if shown and len(shown) + 1 + len(sentence) > limit:
+            break
+        shown = f"{shown} {sentence}".strip()
+        if len(shown) > limit:
+            masked = _ATOMS.sub(lambda a: "x" * len(a.group(0)), shown)
+            cuts = [
+                c.start()
+                for c in re.finditer(r"[;:,](?=\s)|\s\(", masked)
+                if 60 <= c.start() <= limit
+            ]
+            if cuts:
+                shown = shown[: cuts[-1]].rstrip() + " …"
+            break
+    return shown
+
+
+# Words that only make sense in the book (a page read from top to bottom, with a kernel): on a
+# slide a parenthesis that holds them is dropped, and so is a sentence or clause that holds
+# them (the speaker notes keep the book's text).
+BOOK_ONLY = re.compile(
+    r"rendered book|printed above|on this web page|the cell after it|run the next cell|"
+    r"in a live notebook|with a live kernel|without a kernel",
+    re.I,
+)
+
+
+def for_the_deck(text: str) -> str:
+    """A paragraph as a slide shows it: the book-only words (BOOK_ONLY) gone."""
+    if not BOOK_ONLY.search(text):
+        return text
+    text = one_line(text)
+    # a parenthesis that holds them (one level of nested parentheses allowed)
+    text = re.sub(
+        r"\s*\((?:[^()]|\([^()]*\))*\)",
+        lambda m: "" if BOOK_ONLY.search(m.group(0)) else m.group(0),
+        text,
+    )
+    # "Without a kernel, ..." / "In the rendered book, ...": the sentence without its opening
+    text = re.sub(
+        r"(^|(?<=[.?!] ))(?:In|On|Without|With)\b[^,.;:]*[,:]\s+([a-z])",
+        lambda m: m.group(1) + m.group(2).upper() if BOOK_ONLY.search(m.group(0)) else m.group(0),
+        text,
+    )
+    kept = []
+    for sentence in sentences(text):
+        clauses = [c for c in re.split(r"(?<=;)\s+", sentence)]
+        clauses = [c for c in clauses if not BOOK_ONLY.search(c)]
+        if clauses:
+            joined = " ".join(clauses)
+            if joined.endswith(";"):
+                joined = joined[:-1] + "."
+            kept.append(joined)
+    return " ".join(kept)
+
+
+def introduces(text: str) -> bool:
+    """Whether a paragraph leads into the block that follows it (it ends in ":" or ",", or
+    without a full stop: "... gives (Theorem 1)" before the equation)."""
+    end = one_line(text).rstrip()
+    return bool(re.search(r"[:,]$|[\w$]\)$|[a-z]$", end))
+
+
+def continues(text: str) -> bool:
+    """Whether a paragraph goes on with the sentence of the equation above it."""
+    return bool(re.match(r"\(|[a-z]", one_line(text)))
+
+
 def list_items(block: str) -> list[str]:
     """The top-level items of a list block, each with its own continuation lines."""
     items: list[list[str]] = []
@@ -254,22 +366,94 @@ def png_size(data: str) -> tuple[int, int]:
     return struct.unpack(">II", raw[16:24])
 
 
-FIGURE_MAX_HEIGHT = 560  # px: the template's limit for a figure (ganlab_reveal.html.j2)
+FIGURE_MAX_HEIGHT = 520  # px: the template's limit for a figure (ganlab_reveal.html.j2)
 ANIMATION_HEIGHT = 560  # px: a matplotlib animation, frame (at most 440) and its buttons
 
 
 def figure_height(cell) -> int:
-    """The height a figure or animation takes on its slide (the template caps a picture at
-    FIGURE_MAX_HEIGHT and fits it to the slide's width)."""
+    """The height a figure or animation takes on its slide (the template scales a picture to
+    the slide's width, at most FIGURE_MAX_HEIGHT high)."""
     height = 0
     for out in cell.get("outputs", []):
         data = out.get("data", {})
         if "image/png" in data:
             w, h = png_size(str(data["image/png"]))
-            height += 30 + min(FIGURE_MAX_HEIGHT, int(h * min(1.0, 940 / max(w, 1))))
+            height += 30 + min(FIGURE_MAX_HEIGHT, int(h * 940 / max(w, 1)))
         elif "text/html" in data:
             height += ANIMATION_HEIGHT
     return height
+
+
+# ------------------------------------------------------------------ code cells
+
+
+def merge_streams(outputs: list) -> list:
+    """Consecutive printouts of one stream as one output: one <pre> block, no uneven gaps."""
+    merged: list = []
+    for out in outputs:
+        prev = merged[-1] if merged else None
+        if (
+            prev is not None
+            and out.get("output_type") == "stream"
+            and prev.get("output_type") == "stream"
+            and prev.get("name") == out.get("name")
+        ):
+            prev["text"] = str(prev.get("text", "")) + str(out.get("text", ""))
+        else:
+            merged.append(copy.deepcopy(out))
+    return merged
+
+
+def split_helpers(source: str, named: set[str]) -> tuple[str, str]:
+    """The code a slide shows and the helpers it leaves to the notes: a top-level function or
+    class the chapter's prose does not name (in backticks) is a helper; on the slide it becomes
+    one comment line, its name, arguments and the first line of its docstring."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source, ""
+    lines = source.split("\n")
+    helpers, drop = [], set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name not in named:
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
+            helpers.append("\n".join(lines[first : node.end_lineno]))
+            drop.update(range(first, node.end_lineno))
+            doc = (ast.get_docstring(node) or "").split("\n", 1)[0]
+            args = (
+                ", ".join(a.arg for a in getattr(node, "args", ast.arguments()).args)
+                if (isinstance(node, ast.FunctionDef))
+                else ""
+            )
+            comment = f"# helper {node.name}({args})" + (f": {doc}" if doc else "")
+            if len(comment) > 84:
+                comment = comment[:83] + "…"
+            lines[first] = "\0" + comment
+    if not helpers:
+        return source, ""
+    shown = [
+        x[1:] if x.startswith("\0") else x
+        for i, x in enumerate(lines)
+        if i not in drop or x.startswith("\0")
+    ]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(shown)).strip("\n")
+    return text, "\n\n\n".join(helpers)
+
+
+def summary(source: str) -> str:
+    """One line on what a code cell does: its first comment or docstring, else the library
+    functions it calls."""
+    m = re.search(r'^\s*#\s*(.+)$|"""(.+?)(?:"""|$)', source, re.M)
+    if m:
+        return (m.group(1) or m.group(2)).strip()
+    calls = list(dict.fromkeys(re.findall(r"\b(gl(?:\.\w+)+)\(", source)))
+    if calls:
+        return "calls " + ", ".join(f"`{c}`" for c in calls[:5]) + "."
+    return "the computation behind the numbers on the slide."
+
+
+def escape_attr(text: str) -> str:
+    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
 
 
 # ------------------------------------------------------------------ the preprocessor
@@ -322,16 +506,29 @@ class DeckPreprocessor(Preprocessor):
         self.title = self.book_title or _book_title(folder)
         cells = [c for c in nb.cells if _slide_type(c) != "skip"]
         cells = self.drop_setup(cells)
+        prose = "\n".join(c.source for c in cells if c.cell_type == "markdown")
+        self.named = set(re.findall(r"`([A-Za-z_]\w*)[`(]", prose))  # functions the prose names
         out = []
-        for cell in cells:
+        for n, cell in enumerate(cells):
+            nxt = cells[n + 1] if n + 1 < len(cells) else None
+            to_code = nxt is not None and nxt.cell_type == "code" and self.shown_code(nxt)
             if cell.cell_type == "markdown":
-                out.extend(self.markdown(cell, first=not out))
+                out.extend(self.markdown(cell, first=not out, leads_into_code=to_code))
             elif cell.cell_type == "code":
                 out.extend(self.code(cell))
         nb.cells = self.fit(out)
         return nb, resources
 
     # ---- cells
+    def shown_code(self, cell) -> bool:
+        """Whether a code cell is on a slide (`code` leaves some to the notes)."""
+        if {"hide-output", "hide-cell"} & set(cell.metadata.get("tags", [])):
+            return False
+        if re.search(r"\binspect\.getsource\(", cell.source):
+            return False
+        shown, helpers = split_helpers(cell.source, self.named)
+        return bool(cell.get("outputs")) or not helpers or bool(shown.strip())
+
     @staticmethod
     def drop_setup(cells):
         """The first code cell before the first section (imports, threads, device) is left to
@@ -343,9 +540,11 @@ class DeckPreprocessor(Preprocessor):
                 return cells[:i] + cells[i + 1 :]
         return cells
 
-    def markdown(self, cell, first: bool):
+    def markdown(self, cell, first: bool, leads_into_code: bool = False):
         out = []
-        for k, part in enumerate(split_at_headings(cell.source)):
+        parts = split_at_headings(cell.source)
+        for k, part in enumerate(parts):
+            into_code = leads_into_code and k == len(parts) - 1
             h = HEADING.match(part.split("\n", 1)[0])
             if h and len(h.group(1)) == 1 and first and k == 0:
                 out.extend(self.title_slide(h.group(2), part.split("\n", 1)[1:]))
@@ -355,18 +554,50 @@ class DeckPreprocessor(Preprocessor):
                     out.extend(self.exercises(part, slide_type))
                 elif h.group(2).strip().lower() == "references":
                     out.append(_markdown(part, slide_type, scroll="references"))
+                    out.append(
+                        _markdown(
+                            "The works cited in the chapter, in the order of their first citation.",
+                            "notes",
+                        )
+                    )
                 else:
-                    out.extend(self.section(part, slide_type))
+                    out.extend(self.section(part, slide_type, into_code))
             else:
                 # Text before the first heading keeps the cell's own type (the end of the
                 # previous section); split off a heading, it is the rule of annotate.py.
                 kept = _slide_type(cell) if k == 0 else "-"
                 if kept in {"slide"}:
                     kept = "notes" if len(part) > 700 else "-"
-                if kept == "notes":
+                blocks = split_blocks(part)
+                if (
+                    kept == "notes"
+                    and "check-yourself" not in cell.metadata.get("tags", [])
+                    and (into_code and kind(blocks[-1]) == "paragraph" and introduces(blocks[-1]))
+                ):
+                    # Long prose that ends by leading into the next cell's code ("The same
+                    # experiment with Adam ...:"): its last paragraph is that code's slide's
+                    # text, the whole cell its notes.
+                    start = len(blocks) - 1
+                    while start > 0 and (
+                        (
+                            kind(blocks[start]) == "paragraph"
+                            and continues(blocks[start])
+                            and kind(blocks[start - 1]) == "math"
+                        )
+                        or (
+                            kind(blocks[start]) == "math"
+                            and kind(blocks[start - 1]) == "paragraph"
+                            and introduces(blocks[start - 1])
+                        )
+                    ):
+                        start -= 1
+                    shown = self.section("\n\n".join(blocks[start:]), "subslide", True)
+                    shown = [c for c in shown if _slide_type(c) != "notes"]
+                    out.extend(shown[:1] + [_markdown(part, "notes")] + shown[1:])
+                elif kept == "notes":
                     out.append(_markdown(part, "notes"))
                 else:
-                    out.extend(self.section(part, kept))
+                    out.extend(self.section(part, kept, into_code))
         return out
 
     def title_slide(self, title: str, rest: list[str]):
@@ -385,44 +616,136 @@ class DeckPreprocessor(Preprocessor):
         out.append(_markdown(body, "notes"))
         items = [b for b in split_blocks(body) if kind(b) == "list"]
         if items:
-            condensed = [condense_item(i) for b in items for i in list_items(b)]
-            out.append(_markdown("## In this chapter\n\n" + "\n".join(condensed), "subslide"))
+            condensed = [condense_item(i, 120) for b in items for i in list_items(b)]
+            aims = _markdown("## In this chapter\n\n" + "\n".join(condensed), "subslide")
+            aims.metadata["slideshow"]["data"] = {"layout": "aims"}  # compact (the template)
+            out.append(aims)
+            out.append(_markdown("\n\n".join(items), "notes"))
         return out
 
-    def section(self, part: str, slide_type: str):
-        """A heading and its text: what fits on the slide, the whole text in the notes."""
+    def section(self, part: str, slide_type: str, leads_into_code: bool = False):
+        """A heading and its text: what fits on the slide, the whole text in the notes.
+
+        A slide shows the heading, short paragraphs (a long one: its lead, `lead`), every
+        display equation, lists cut to their first sentences, and a table, fenced code or box
+        that a paragraph introduces ("...:") or that opens the section. A paragraph that leads
+        into an equation, a table or code (`introduces`) and the text that goes on after an
+        equation (`continues`) stay with it, on one slide: what does not fit under the heading
+        goes on a slide of its own, never to the notes alone. The words that only make sense in
+        the book are left out (`for_the_deck`). The cell's whole text is the slide's notes."""
         blocks = split_blocks(part)
-        shown: list[str] = []
-        height, maths, long_seen = 0, 0, False
-        for block in blocks:
-            k = kind(block)
+        kinds = [kind(b) for b in blocks]
+        shown: list[tuple[str, bool]] = []  # (markdown, tied to the block before it)
+        long_seen, last = False, None  # last: the index of the last block shown
+        for i, (block, k) in enumerate(zip(blocks, kinds, strict=False)):
+            before = next((j for j in range(i - 1, -1, -1) if kinds[j] != "heading"), None)
+            tied = (
+                before is not None
+                and last == before
+                and (
+                    (
+                        kinds[before] in {"paragraph", "list"}
+                        and introduces(for_the_deck(blocks[before]))
+                    )
+                    or (kinds[before] == "math" and k == "paragraph" and continues(block))
+                )
+            )
+            nxt = kinds[i + 1] if i + 1 < len(blocks) else None
             add = None
             if k == "heading":
                 add = block
             elif k == "paragraph":
-                if len(one_line(block)) <= 260:
-                    add = block
-                elif not long_seen:
+                text = for_the_deck(block)
+                if tied:
+                    # "(`lipschitz.power_iteration`). Each iteration ...": the sentence goes on
+                    text = re.sub(r"^\(`[^`]*`\)[.,;]?\s*", "", one_line(text))
+                leads_in = introduces(text) and (
+                    nxt in {"math", "table", "code", "list", "paragraph"}
+                    or (nxt is None and leads_into_code)
+                )
+                bare = not any(t for t, _ in shown if not t.startswith("#"))
+                if introduces(text) and not leads_in and text.endswith(":"):
+                    text = text[:-1].rstrip() + "."  # it leads into what the deck leaves out
+                if not text or (introduces(text) and not leads_in):
+                    add = None  # "... the step size, a regulariser," and then nothing
+                elif len(one_line(text)) <= 260:
+                    add = text
+                elif leads_in:
+                    parts = sentences(text)
+                    first = "" if long_seen or len(parts) < 2 else lead(" ".join(parts[:-1]), 160)
+                    add = f"{first.rstrip(' …')} … {parts[-1]}" if first else parts[-1]
                     long_seen = True
-                    add = first_sentence(one_line(block))
-            elif k == "math" and maths < 2 and len(block) < 400:
-                maths += 1
+                elif not long_seen or bare:
+                    long_seen = True
+                    add = lead(text)
+            elif k == "math":
                 add = block
             elif k == "list":
-                add = "\n".join(condense_item(i) for i in list_items(block))
+                add = "\n".join(condense_item(it) for it in list_items(block))
+            elif k in {"table", "code"}:
+                add = block if tied or before is None else None
+            elif k == "box":
+                add = block if tied else None
             elif k in {"solution", "bibliography"}:
                 add = block
-            if add and height + text_height(add) <= SLIDE_HEIGHT - 120:
-                shown.append(add)
-                height += text_height(add)
-        slide = "\n\n".join(shown)
-        notes_needed = one_line(slide) != one_line("\n\n".join(blocks))
+            if add:
+                shown.append((add, tied))
+                last = i
+        # On slides: the heading's slide takes what fits; a block that does not fit starts a
+        # slide of its own (with what is tied to it).
+        slides: list[list[str]] = [[]]
+        height = 0
+        groups: list[list[str]] = []
+        for text, tied in shown:
+            if tied and groups:
+                groups[-1].append(text)
+            else:
+                groups.append([text])
+        # room for the code that follows, if any
+        budget = SLIDE_HEIGHT - (120 if leads_into_code else 60)
+        for group in groups:
+            h = sum(text_height(t) for t in group)
+            if all(t.startswith("#") for t in slides[-1]) and height + h > budget:
+                # never a heading alone: the group's start on the heading's slide
+                while group and height + text_height(group[0]) <= SLIDE_HEIGHT - 40:
+                    height += text_height(group[0])
+                    slides[-1].append(group.pop(0))
+                if group:
+                    slides.append([])
+                    height = 0
+                h = sum(text_height(t) for t in group)
+            elif slides[-1] and height + h > budget:
+                slides.append([])
+                height = 0
+            slides[-1].extend(group)
+            height += h
+        slides = [x for x in slides if x]
+        tail = None
+        if (
+            leads_into_code
+            and slides
+            and shown
+            and not shown[-1][1]  # not the end of an equation's sentence
+            and introduces(slides[-1][-1])
+            and any(not t.startswith("#") for t in slides[-1][:-1])
+        ):
+            # "... against autograd:" leads into the next cell's code: a cell of its own, so
+            # that it goes with that code to the next slide when both do not fit on this one
+            tail = slides[-1].pop()
         cells = []
-        if shown:
-            cells.append(_markdown(slide, slide_type))
-        if notes_needed:
+        for n, texts in enumerate(slides):
+            cells.append(_markdown("\n\n".join(texts), slide_type if n == 0 else "subslide"))
+            if n == 0:
+                body = [b for b in blocks if kind(b) != "heading"]
+                if body:
+                    cells.append(_markdown("\n\n".join(body), "notes"))
+            else:  # a slide that goes on with the section: its text (the section's: above)
+                cells.append(_markdown("\n\n".join(texts), "notes"))
+        if not cells:
             body = [b for b in blocks if kind(b) != "heading"]
             cells.append(_markdown("\n\n".join(body), "notes"))
+        if tail:
+            cells.append(_markdown(tail, "-"))
         return cells
 
     def exercises(self, part: str, slide_type: str):
@@ -441,11 +764,19 @@ class DeckPreprocessor(Preprocessor):
                 cells.append(_markdown(f"{heading}\n\n{text}", slide_type))
             else:
                 cells.append(_markdown(text, "subslide"))
+            # the lecturer's copy: the exercise with its solution, open
+            opened = re.sub(r"^:class: dropdown\n", "", text, flags=re.M)
+            cells.append(_markdown(f"Exercise {n + 1}, with its solution:\n\n{opened}", "notes"))
         return cells or [_markdown(heading, slide_type)]
 
     def code(self, cell):
+        """A code cell on a slide: figures without their code (caption under them, alt text,
+        caption and printout in the notes); helpers and source listings in the notes; the
+        printouts of a cell merged into one block; code and printout on two slides when together
+        they would not fit one; a one-line account of the code in the notes."""
         cell = copy.deepcopy(cell)
-        if {"hide-output", "hide-cell"} & set(cell.metadata.get("tags", [])):
+        tags = set(cell.metadata.get("tags", []))
+        if {"hide-output", "hide-cell"} & tags:
             # Hidden under a toggle in the book (the Turing test's answers): in the speaker
             # notes, not on a slide the audience sees.
             text = "".join(str(o.get("text", "")) for o in cell.outputs).rstrip("\n")
@@ -453,61 +784,164 @@ class DeckPreprocessor(Preprocessor):
             if text:
                 notes += f"\n\nIt prints:\n\n```text\n{text}\n```"
             return [_markdown(notes, "notes")]
+        cell.outputs = merge_streams(cell.get("outputs", []))
+        printed = "".join(
+            str(o.get("text", "")) for o in cell.outputs if o.get("output_type") == "stream"
+        ).rstrip("\n")
+        if re.search(r"\binspect\.getsource\(", cell.source):
+            # A source listing is the library's code, not the lecture: the notes have it.
+            return [
+                _markdown(
+                    f"The cell prints the source of the library's functions:\n\n"
+                    f"```python\n{cell.source}\n```\n\n```python\n{printed}\n```",
+                    "notes",
+                )
+            ]
         kinds = {k for o in cell.get("outputs", []) for k in o.get("data", {})}
         if "text/markdown" in kinds:
             # A table the cell displays: the display call is boilerplate, the table the point.
             cell.metadata["transient"] = {"remove_source": True}
         if is_figure(cell):
-            # The figure is the point: the code that drew it stays in the book, the text it
-            # printed goes to the notes.
-            cell.metadata["transient"] = {"remove_source": True}
-            streams = [o for o in cell.outputs if o.get("output_type") == "stream"]
-            cell.outputs = [o for o in cell.outputs if o.get("output_type") != "stream"]
-            _set(cell, "subslide")
-            cells = [cell]
-            if streams:
-                text = "".join(str(o.get("text", "")) for o in streams).rstrip("\n")
-                cells.append(_markdown(f"Printed by the cell:\n\n```text\n{text}\n```", "notes"))
-            return cells
-        return [cell]
+            return self.figure(cell, printed)
+        shown, helpers = split_helpers(cell.source, self.named)
+        notes = [f"The code: {summary(re.sub(r'(?m)^# helper .*$', '', shown))}"]
+        if helpers:
+            notes.append("Its helpers (in the book):\n\n```python\n" + helpers + "\n```")
+            if not shown.strip() and not cell.outputs:
+                return [_markdown("\n\n".join(notes), "notes")]
+            cell.source = shown
+        if printed and "text/markdown" not in kinds:
+            notes.append(f"It prints:\n\n```text\n{printed}\n```")
+        width = max((len(x) for x in (printed + "\n" + cell.source).split("\n")), default=0)
+        if width > 92:  # wider than the code box at 16 px: a smaller font (the template)
+            tag = "deck-narrow" if width <= 110 else "deck-narrower"
+            cell.metadata["tags"] = sorted(tags | {tag})
+        out = [cell]
+        if code_height(cell) > SLIDE_HEIGHT and cell.outputs and not removed_source(cell):
+            # Code and printout would not fit one slide: the code, then its printout.
+            printout = copy.deepcopy(cell)
+            printout.metadata["transient"] = {"remove_source": True}
+            _set(printout, "subslide")
+            printout.metadata["deck"] = "printout"
+            cell.outputs = []
+            out = [cell, _markdown("\n\n".join(notes), "notes"), printout]
+            plain = re.sub(r"(?m)^# helper .*$", "", shown)
+            notes = [f"What the code of the slide before prints: {summary(plain)}"]
+        return out + [_markdown("\n\n".join(notes), "notes")]
+
+    def figure(self, cell, printed: str):
+        """The figure is the point: the code that drew it stays in the book, the text it printed
+        goes to the notes; its caption (the book's, `mystnb.figure.caption`) is shortened to its
+        first sentence under it and is the alt text of its images."""
+        cell.metadata["transient"] = {"remove_source": True}
+        cell.outputs = [o for o in cell.outputs if o.get("output_type") != "stream"]
+        _set(cell, "subslide")
+        caption = cell.metadata.get("mystnb", {}).get("figure", {}).get("caption", "")
+        alt = re.sub(r"[$\\{}`*_^]", "", one_line(caption)) if caption else "A figure of the book"
+        for out in cell.outputs:
+            out.setdefault("metadata", {})["alt"] = alt
+            html = out.get("data", {}).get("text/html")
+            if html:
+                html = "".join(html) if isinstance(html, list) else html
+                out["data"]["text/html"] = re.sub(
+                    r"<img(?![^>]*\balt=)", lambda m: f'<img alt="{escape_attr(alt)}"', html
+                )
+        cells = [cell]
+        if caption:
+            short = lead(caption, 160)
+            cells.append(_markdown(f'<p class="deck-caption">{short}</p>', "-"))
+        notes = [f"The figure: {caption}" if caption else "The figure of the book's cell."]
+        if printed:
+            notes.append(f"Printed by the cell:\n\n```text\n{printed}\n```")
+        cells.append(_markdown("\n\n".join(notes), "notes"))
+        return cells
 
     def fit(self, cells):
-        """Code cells that would push their slide past the screen start a slide of their own;
-        one that alone is too long scrolls (data-scroll="code")."""
-        height, previous_is_text, figure_shown = 0, False, False
-        for cell in cells:
+        """The cells on slides, by their estimated heights:
+
+        - a figure shares a slide only with text that leads into it (a heading and its lines,
+          or a paragraph ending in ":"), when both fit; else it has its own slide, its caption
+          under it;
+        - text after a figure that leads into the next code or figure starts a slide (it
+          belongs to the next experiment, not to the figure above it);
+        - code after a figure starts a slide; code after the text that introduces it joins that
+          text's slide when both fit (whatever annotate.py said); other code joins its slide
+          while it fits, else starts one; one alone too long for any slide scrolls
+          (data-scroll="code");
+        - text that would push its slide past the screen starts a slide."""
+        shown = [c for c in cells if _slide_type(c) != "notes"]
+        following = {
+            id(c): (shown[n + 1] if n + 1 < len(shown) else None) for n, c in enumerate(shown)
+        }
+        height, figure_shown, prev, start = 0, False, None, None
+        slide_text = ""  # the text of the slide so far
+        for cell in shown:
             st = _slide_type(cell)
-            if st == "notes":
-                continue
+            nxt = following[id(cell)]
             if cell.cell_type == "markdown":
-                previous_is_text = True
+                if "deck-caption" in cell.source:
+                    height += 40
+                    prev = cell
+                    continue
                 h = text_height(cell.source)
-                if st not in {"slide", "subslide"} and height + h > SLIDE_HEIGHT:
-                    _set(cell, "subslide")  # under a figure or long code: a slide of its own
+                into_code = (
+                    nxt is not None
+                    and nxt.cell_type == "code"
+                    and not is_figure(nxt)
+                    and introduces(cell.source)
+                )
+                if st not in {"slide", "subslide"} and (
+                    height + h > SLIDE_HEIGHT
+                    or (figure_shown and nxt is not None and nxt.cell_type == "code")
+                    or (into_code and height + h + code_height(nxt) > SLIDE_HEIGHT)
+                ):
+                    _set(cell, "subslide")
                     st = "subslide"
                 if st in {"slide", "subslide"}:
-                    height, figure_shown = 0, False
+                    height, figure_shown, slide_text, start = 0, False, "", cell
                 height += h
+                slide_text += "\n\n" + cell.source
+                prev = cell
                 continue
+            text_before = (
+                prev is not None
+                and prev.cell_type == "markdown"
+                and ("deck-caption" not in prev.source)
+            )
             if is_figure(cell):
-                # Under a heading and a line or two, on the same slide when it fits; one
-                # figure per slide.
                 h = figure_height(cell)
-                if previous_is_text and not figure_shown and height + h <= SLIDE_HEIGHT:
+                leads = text_before and (
+                    introduces(prev.source) or slide_text.lstrip().startswith("#")
+                )
+                if leads and not figure_shown and height + h <= SLIDE_HEIGHT:
                     _set(cell, "-")
                     height += h
                 else:
-                    height = h
-                previous_is_text, figure_shown = False, True
+                    _set(cell, "subslide")
+                    height, slide_text, start = h, "", cell
+                figure_shown, prev = True, cell
                 continue
-            previous_is_text = False
             h = code_height(cell)
-            if st in {"slide", "subslide"} or height + h > SLIDE_HEIGHT:
+            own = cell.metadata.get("deck") == "printout"
+            introduced = text_before and introduces(prev.source)
+            if (
+                introduced
+                and not own
+                and not figure_shown
+                and (height + h <= SLIDE_HEIGHT or start is prev)
+            ):
+                # with the text that leads into it, even when the two need a scrolling slide
+                _set(cell, "fragment")
+                if height + h > SLIDE_HEIGHT:
+                    _set(start, _slide_type(start), scroll="code")
+                height += h
+            elif own or figure_shown or height + h > SLIDE_HEIGHT or st in {"slide", "subslide"}:
                 _set(cell, "subslide", scroll="code" if h > SLIDE_HEIGHT else "")
-                height, figure_shown = h, False
+                height, figure_shown, slide_text, start = h, False, "", cell
             else:
                 _set(cell, "fragment")
                 height += h
+            prev = cell
         return cells
 
 

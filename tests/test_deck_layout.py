@@ -77,3 +77,97 @@ def test_first_sentence_is_not_cut_in_math_or_after_an_abbreviation():
     text = "Radford et al. showed $a. B$ works. Then more text follows here."
     assert deck.first_sentence(text) == "Radford et al. showed $a. B$ works."
     assert deck.first_sentence("One sentence only.") is None
+
+
+def introduces(text: str) -> bool:
+    """Text that leads into what follows it: it ends in ":" or ",", or in a word or "(...)"
+    without a full stop (as slides/deck_layout.py's `introduces`, kept here so that the check
+    also runs against an older deck_layout.py)."""
+    return bool(re.search(r"[:,]$|[\w$]\)$|[a-z]$", " ".join(text.split())))
+
+
+def shown(cells):
+    return [c for c in cells if kind(c) != "notes"]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_equations_and_tables_the_text_introduces_are_on_a_slide(path):
+    """A display equation or table that a paragraph leads into ("... gives (Theorem 1)",
+    "... live in `ganlab.losses`:") is on a slide, not only in the speaker notes."""
+    nb, out = laid_out(path)
+    on_slides = " ".join(
+        " ".join(c.source.split()) for c in shown(out) if c.cell_type == "markdown"
+    )
+    missing = []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown" or kind(cell) in {"skip", "notes"}:
+            continue
+        blocks = deck.split_blocks(cell.source)
+        for before, block in zip(blocks, blocks[1:], strict=False):
+            if (
+                deck.kind(before) == "paragraph"
+                and introduces(before)
+                and (deck.kind(block) in {"math", "table"})
+            ):
+                if " ".join(block.split()) not in on_slides:
+                    missing.append(block[:60])
+    assert missing == [], f"{path.stem}: introduced but only in the notes: {missing}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_a_figure_shares_its_slide_only_with_its_lead_in(path):
+    """A figure sits under text only when that text leads into it (a heading and its lines, or
+    a paragraph ending in ":"), not under the closing words of the previous experiment; and no
+    code fades in under a figure (it starts a slide of its own)."""
+    _, out = laid_out(path)
+    cells = shown(out)
+    slide_text, figure_on_slide, bad = "", False, []
+    for prev, cell in zip([None] + cells, cells, strict=False):
+        st = kind(cell)
+        if st in {"slide", "subslide"}:
+            slide_text, figure_on_slide = "", False
+        if cell.cell_type == "markdown":
+            if "deck-caption" not in cell.source:
+                slide_text += cell.source
+            continue
+        if deck.is_figure(cell):
+            if st not in {"slide", "subslide"}:
+                lead = prev.source if prev is not None else ""
+                if not (slide_text.lstrip().startswith("#") or introduces(lead)):
+                    bad.append(f"figure under {lead[:60]!r}")
+            figure_on_slide = True
+        elif figure_on_slide and st not in {"slide", "subslide"}:
+            bad.append(f"code under a figure: {cell.source[:40]!r}")
+    assert bad == [], f"{path.stem}: {bad}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_no_boilerplate_code_on_slides(path):
+    """Source listings (inspect.getsource) and helper functions (a def the chapter's prose does
+    not name) are in the speaker notes, not on slides."""
+    nb, out = laid_out(path)
+    prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    named = set(re.findall(r"`([A-Za-z_]\w*)[`(]", prose))
+    bad = []
+    for cell in shown(out):
+        if cell.cell_type != "code" or cell.metadata.get("transient", {}).get("remove_source"):
+            continue
+        if "inspect.getsource" in cell.source:
+            bad.append("inspect.getsource")
+        for m in re.finditer(r"^(?:def|class) (\w+)", cell.source, re.M):
+            if m.group(1) not in named:
+                bad.append(f"helper {m.group(1)}")
+    assert bad == [], f"{path.stem}: boilerplate on slides: {bad}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_a_cells_printout_is_one_output(path):
+    """Consecutive prints of a cell are one printout (one block on the slide)."""
+    _, out = laid_out(path)
+    for cell in shown(out):
+        outs = cell.get("outputs", []) if cell.cell_type == "code" else []
+        for a, b in zip(outs, outs[1:], strict=False):
+            assert not (
+                a.get("output_type") == b.get("output_type") == "stream"
+                and a.get("name") == b.get("name")
+            ), f"{path.stem}: split printout"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import os
 import re
 import threading
 from html.parser import HTMLParser
@@ -24,7 +25,8 @@ import pytest
 from conftest import REPORT_KEY, PageLog, Report, _QuietHandler, _unavailable, _watch
 
 ROOT = Path(__file__).resolve().parents[1]
-SLIDES = ROOT / "_build" / "slides"
+# GANLAB_SLIDES: another build of the decks to check (an older one, to see a check fail on it)
+SLIDES = Path(os.environ.get("GANLAB_SLIDES") or ROOT / "_build" / "slides")
 CHAPTERS = sorted(p.stem for p in (ROOT / "book").glob("*.ipynb"))
 DOLLAR_MATH = re.compile(r"\$[^$\n]+\$")
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
@@ -421,3 +423,165 @@ def test_deck_is_a_presentation_not_a_notebook(open_deck, deck):
     html = deck_path(deck).read_text()
     assert "from IPython.display import" not in html, f"{deck}: display boilerplate shown"
     assert info["notes"] > 0, f"{deck}: no speaker notes"
+
+
+# ---------------------------------------------------------------- each slide, as the audience reads it
+
+# One walk through a deck, every slide with its fragments shown, measured in the deck's units:
+# what each check below needs.
+SLIDE_READING_JS = """() => {
+    const s = [...document.querySelectorAll('.reveal .slides section.present')]
+        .filter(x => !x.classList.contains('stack')).pop();
+    const sr = s.getBoundingClientRect();
+    const scale = sr.width / s.offsetWidth || 1;
+    const inNotes = e => !!e.closest('aside.notes');
+    const visible = e => !inNotes(e) && e.getClientRects().length > 0;
+    // the slide's blocks in order: text (p, li, headings) and what text can lead into
+    const blocks = [...s.querySelectorAll(
+        'h1, h2, h3, p, li, mjx-container[display="true"], table, .jp-CodeCell, ' +
+        '.jp-RenderedImage, .animation, details, pre')].filter(visible);
+    const isMedia = e => !e.matches('h1, h2, h3, p, li');
+    const dangling = [];
+    blocks.forEach((e, i) => {
+        if (!e.matches('p, li') || e.closest('.jp-CodeCell, details, .references')) return;
+        const t = e.innerText.trim();
+        if (!t.endsWith(':')) return;
+        const after = blocks.slice(i + 1).filter(b => !e.contains(b) && !b.contains(e));
+        if (!after.some(isMedia) && !after.some(b => b.matches('li'))) dangling.push(t.slice(-60));
+    });
+    const headings = blocks.filter(e => e.matches('h1, h2, h3'));
+    const content = blocks.filter(e => !e.matches('h1, h2, h3') && (isMedia(e) || e.innerText.trim()));
+    const figures = [...s.querySelectorAll('.jp-RenderedImage img, .animation img')]
+        .filter(visible).map(img => {
+            const r = img.getBoundingClientRect();
+            const nw = img.naturalWidth || r.width, nh = img.naturalHeight || r.height;
+            // what the picture takes inside its box (object-fit: contain letterboxes it)
+            const w = Math.min(r.width, r.height * nw / nh), h = Math.min(r.height, r.width * nh / nw);
+            const maxH = parseFloat(getComputedStyle(img).maxHeight) * scale || Infinity;
+            return {share: w / sr.width, full: h >= maxH - 2 * scale,
+                    off: Math.abs((r.left + r.right) / 2 - (sr.left + sr.right) / 2) / sr.width,
+                    alt: img.getAttribute('alt') || ''};
+        });
+    const codeBoxes = [...s.querySelectorAll('.jp-CodeCell pre, .jp-OutputArea-output pre')]
+        .filter(visible).map(pre => {
+            const r = pre.getBoundingClientRect();
+            return {wide: pre.scrollWidth > pre.clientWidth + 1,
+                    out: r.right > sr.right + 1 || r.left < sr.left - 1,
+                    text: pre.innerText.split('\\n')[0].slice(0, 40)};
+        }).filter(b => b.wide || b.out);
+    const splitPrintouts = [...s.querySelectorAll('.jp-OutputArea')].filter(visible)
+        .some(a => [...a.children].some((c, i, all) => i > 0
+            && c.querySelector('[data-mime-type="application/vnd.jupyter.stdout"]')
+            && all[i - 1].querySelector('[data-mime-type="application/vnd.jupyter.stdout"]')));
+    const height = Math.max(s.scrollHeight, s.offsetHeight);
+    const deckHeight = parseFloat(document.querySelector('.reveal .slides').style.height) || 700;
+    const cue = getComputedStyle(s, '::after');
+    const scrolls = s.scrollHeight > s.clientHeight + 1
+        && ['auto', 'scroll'].includes(getComputedStyle(s).overflowY);
+    return {
+        text: [...s.querySelectorAll('h1, h2, h3, p, li, td, th, summary')].filter(visible)
+            .filter(e => !e.closest('.jp-CodeCell, details')).map(e => e.innerText).join(' '),
+        dangling, headingOnly: headings.length > 0 && content.length === 0,
+        isTitle: !!s.querySelector('.deck-chapter'),
+        tall: height > deckHeight + 1,
+        cued: scrolls && cue.content.includes('scroll') && cue.visibility !== 'hidden'
+              && cue.display !== 'none',
+        figures, codeBoxes, splitPrintouts,
+        hasFigure: figures.length > 0,
+        caption: !!s.querySelector('.deck-caption'),
+        notes: [...s.querySelectorAll(':scope aside.notes')]
+            .filter(a => a.closest('section') === s && a.textContent.trim()).length,
+    };
+}"""
+
+_READINGS: dict[str, list] = {}
+
+
+def read_slides(open_deck, deck):
+    """[(where, reading)] for every slide of the deck, fragments shown (one walk per deck)."""
+    if deck not in _READINGS:
+        page, _ = open_deck(deck)
+        out = []
+        for h, v in page.evaluate(LEAVES_JS):
+            _show(page, h, v)
+            out.append((f"#/{h}/{v}", page.evaluate(SLIDE_READING_JS)))
+        page.evaluate("() => { location.hash = '#/'; }")
+        _READINGS[deck] = out
+    return _READINGS[deck]
+
+
+@pytest.mark.parametrize("deck", CHAPTERS)
+def test_no_slide_points_to_what_it_does_not_show(open_deck, deck):
+    """Text that leads into something ("... live in ganlab.losses:") has it on its slide: an
+    equation, a table, code, a figure or a list follows; and no slide speaks of the book's page
+    ("printed above", "the cell after it", "(in the rendered book)")."""
+    dangling, book = [], []
+    for where, r in read_slides(open_deck, deck):
+        if r["dangling"]:
+            dangling.append(f"{where} …{r['dangling'][0]!r}")
+        m = re.search(
+            r"printed above|rendered book|the cell after it|on this web page|"
+            r"run the next cell",
+            r["text"],
+            re.I,
+        )
+        if m:
+            book.append(f"{where} {m.group(0)!r}")
+    assert dangling == [], f"{deck}: text ends in ':' and nothing follows it: {dangling}"
+    assert book == [], f"{deck}: slides speak of the book's page: {book}"
+
+
+@pytest.mark.parametrize("deck", CHAPTERS)
+def test_no_heading_alone_on_a_slide(open_deck, deck):
+    """A section's heading shares its slide with the section's first content (or its summary)."""
+    alone = [
+        where for where, r in read_slides(open_deck, deck) if r["headingOnly"] and not r["isTitle"]
+    ]
+    assert alone == [], f"{deck}: heading-only slides {alone}"
+
+
+@pytest.mark.parametrize("deck", CHAPTERS)
+def test_a_slide_taller_than_the_screen_shows_that_it_scrolls(open_deck, deck):
+    """No slide is taller than the screen unless it scrolls and shows a cue ("scroll for
+    more") while there is more below."""
+    hidden = [where for where, r in read_slides(open_deck, deck) if r["tall"] and not r["cued"]]
+    assert hidden == [], f"{deck}: tall slides without a scroll cue {hidden}"
+
+
+@pytest.mark.parametrize("deck", CHAPTERS)
+def test_figures_are_centred_and_wide_with_caption_and_alt_text(open_deck, deck):
+    """Every figure and animation is centred and takes at least 70 % of the slide's width (or
+    all the height it may), under it its caption; its pictures have alt text."""
+    bad = []
+    for where, r in read_slides(open_deck, deck):
+        for f in r["figures"]:
+            if (f["share"] < 0.7 and not f["full"]) or f["off"] > 0.03:
+                bad.append(f"{where} {f['share']:.0%} wide, {f['off']:.0%} off centre")
+            if not f["alt"] or f["alt"].startswith("No description"):
+                bad.append(f"{where} no alt text")
+        if r["hasFigure"] and not r["caption"]:
+            bad.append(f"{where} no caption")
+    assert bad == [], f"{deck}: {sorted(set(bad))[:10]}"
+
+
+@pytest.mark.parametrize("deck", CHAPTERS)
+def test_no_code_line_wider_than_its_box(open_deck, deck):
+    """Every code and printout line fits its box (no sideways scrollbar), and the box fits the
+    slide."""
+    bad = [f"{where} {b}" for where, r in read_slides(open_deck, deck) for b in r["codeBoxes"]]
+    assert bad == [], f"{deck}: code wider than its box or the slide: {bad[:6]}"
+
+
+@pytest.mark.parametrize("deck", CHAPTERS)
+def test_a_printout_is_one_block(open_deck, deck):
+    """A cell's printout is one block: consecutive prints are not split into boxes with gaps."""
+    split = [where for where, r in read_slides(open_deck, deck) if r["splitPrintouts"]]
+    assert split == [], f"{deck}: printouts split into several blocks {split}"
+
+
+@pytest.mark.parametrize("deck", CHAPTERS)
+def test_every_slide_has_speaker_notes(open_deck, deck):
+    """Every slide has notes: the full text, a figure's caption, what the code does, the
+    exercise's solution."""
+    bare = [where for where, r in read_slides(open_deck, deck) if not r["notes"]]
+    assert bare == [], f"{deck}: {len(bare)} slides without notes {bare[:8]}"
