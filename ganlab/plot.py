@@ -57,14 +57,16 @@ def samples_2d(
         ax.scatter(x_fake[:, 0], x_fake[:, 1], s=4, alpha=0.4, c=FAKE_COLOR, label="generated")
     if dist is not None:
         centers = dist.centers
-        ax.scatter(centers[:, 0], centers[:, 1], marker="x", s=30, c="black", label="mode centres")
+        ax.scatter(centers[:, 0], centers[:, 1], marker="x", s=30, c="black", label="modes")
         if limit is None:
             limit = float(centers.abs().max() + 6 * dist.stds.max()) * 1.15
     if limit is not None:
         ax.set_xlim(-limit, limit)
         ax.set_ylim(-limit, limit)
     ax.set_aspect("equal")
-    ax.legend(loc="upper right", markerscale=2)
+    # below the plane, where it can hide no mode (inside, a corner legend covered one)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=3, markerscale=2,
+              frameon=False, handletextpad=0.1, columnspacing=0.8, fontsize=9)  # fmt: skip
     return ax
 
 
