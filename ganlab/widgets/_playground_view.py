@@ -53,13 +53,13 @@ class PlaygroundView:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.ticker import MaxNLocator
 
-        fig = _Figure(figsize=(7.6, 3.5), dpi=90)  # 684 px: 8-pt text is 10 px
+        fig = _Figure(figsize=(7.6, 3.5), dpi=80)  # 608 px: 9-pt text is 10 px
         FigureCanvasAgg(fig)
         ax = fig.add_axes((0.045, 0.07, 0.37, 0.8))
         ax_loss = fig.add_axes((0.5, 0.55, 0.48, 0.31))
         ax_prob = fig.add_axes((0.5, 0.12, 0.48, 0.31), sharex=ax_loss)
         for a in (ax, ax_loss, ax_prob):
-            a.tick_params(labelsize=8)
+            a.tick_params(labelsize=9)
             a.yaxis.set_major_locator(MaxNLocator(5))
         zeros = np.zeros(n_arrows)
         self.art: dict[str, Any] = {
@@ -86,7 +86,7 @@ class PlaygroundView:
                 color="black",
                 width=0.004,
             ),
-            "label": fig.text(0.045, 0.95, "", fontsize=9, fontweight="bold"),
+            "label": fig.text(0.045, 0.95, "", fontsize=10, fontweight="bold"),
             "loss_D": ax_loss.plot([], [], lw=1, c="tab:blue", label="$L_D$")[0],
             "loss_G": ax_loss.plot([], [], lw=1, c="tab:orange", label="$L_G$")[0],
             "p_real": ax_prob.plot([], [], lw=1, c=plot.REAL_COLOR, label="mean $D(x)$")[0],
@@ -94,16 +94,16 @@ class PlaygroundView:
         }
         ax.add_collection(self.art["contour"], autolim=False)
         ax.set_aspect("equal")
-        self.art["title"] = ax.set_title("", fontsize=8, loc="left")
+        self.art["title"] = ax.set_title("", fontsize=9, loc="left")
         ax_loss.tick_params(labelbottom=False)
         ax_prob.axhline(0.5, c="grey", lw=0.6, ls=":")
         ax_prob.set_ylim(0, 1)
-        ax_prob.set_xlabel("step (G updates)", fontsize=8)
+        ax_prob.set_xlabel("step (G updates)", fontsize=9)
         # Legends above the axes, where no curve can cross them: they stay in the cached
         # background instead of being drawn again every frame.
         for a in (ax_loss, ax_prob):
             a.legend(
-                loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, fontsize=8,
+                loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, fontsize=9,
                 frameon=False, borderaxespad=0.1, handlelength=1.5,
             )  # fmt: skip
         self.figure = fig
