@@ -97,7 +97,7 @@ class Playground(PlaygroundState, App):
         return self.render()
 
     def image(self, fmt: str = "png") -> bytes:
-        """The current picture encoded as PNG (or JPEG) bytes, drawn with Agg at 80 dpi.
+        """The current picture encoded as PNG (or JPEG) bytes, drawn with Agg at 72 dpi.
 
         The fast path of the widget: only the changing artists are drawn (``view.blit``).
         """
