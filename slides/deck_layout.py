@@ -516,8 +516,27 @@ class DeckPreprocessor(Preprocessor):
                 out.extend(self.markdown(cell, first=not out, leads_into_code=to_code))
             elif cell.cell_type == "code":
                 out.extend(self.code(cell))
-        nb.cells = self.fit(out)
+        nb.cells = self.unique_ids(self.fit(out))
         return nb, resources
+
+    @staticmethod
+    def unique_ids(cells):
+        """A cell split over slides keeps its id on its first part; the others get the id with
+        "-2", "-3", ... (nbformat would otherwise warn DuplicateCellId and draw random ones)."""
+        seen = {c.get("id") for c in cells if c.get("id")}
+        used = set()
+        for c in cells:
+            cid = c.get("id")
+            if not cid:
+                continue
+            if cid in used:
+                k = 2
+                while f"{cid[:58]}-{k}" in seen:
+                    k += 1
+                c["id"] = f"{cid[:58]}-{k}"
+                seen.add(c["id"])
+            used.add(c["id"])
+        return cells
 
     # ---- cells
     def shown_code(self, cell) -> bool:

@@ -171,3 +171,15 @@ def test_a_cells_printout_is_one_output(path):
                 a.get("output_type") == b.get("output_type") == "stream"
                 and a.get("name") == b.get("name")
             ), f"{path.stem}: split printout"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_split_cells_get_ids_of_their_own(path):
+    """A cell split over slides (a printout, a long text) keeps no copy of its id: every cell of
+    the deck has an id of its own, derived from the original's (nbformat's validation would
+    otherwise warn DuplicateCellId and pick random ones)."""
+    _, out = laid_out(path)
+    ids = [c.get("id") for c in out if c.get("id")]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    assert twice == [], f"{path.stem}: cell ids used twice {twice}"
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{1,64}", i) for i in ids)
