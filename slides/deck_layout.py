@@ -215,10 +215,15 @@ def lead(text: str, limit: int = 260) -> str:
         shown = f"{shown} {sentence}".strip()
         if len(shown) > limit:
             masked = _ATOMS.sub(lambda a: "x" * len(a.group(0)), shown)
+            # at a clause (";" or ","), or before a parenthesis; never inside one (it would be
+            # left open), nor after a ":" (which announces what would be cut: "Left: …")
+            depth = [0] * (len(masked) + 1)
+            for i, ch in enumerate(masked):
+                depth[i + 1] = depth[i] + (ch in "([") - (ch in ")]")
             cuts = [
                 c.start()
-                for c in re.finditer(r"[;:,](?=\s)|\s\(", masked)
-                if 60 <= c.start() <= limit
+                for c in re.finditer(r"[;,](?=\s)|\s\(", masked)
+                if 60 <= c.start() <= limit and depth[c.start()] == 0
             ]
             if cuts:
                 shown = shown[: cuts[-1]].rstrip() + " …"

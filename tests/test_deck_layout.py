@@ -183,3 +183,16 @@ def test_split_cells_get_ids_of_their_own(path):
     twice = sorted({i for i in ids if ids.count(i) > 1})
     assert twice == [], f"{path.stem}: cell ids used twice {twice}"
     assert all(re.fullmatch(r"[A-Za-z0-9_-]{1,64}", i) for i in ids)
+
+
+def test_a_shortened_sentence_is_never_cut_inside_parentheses_or_after_a_colon():
+    """lead() shortens a long first sentence at a clause: never inside a parenthesis (it would be
+    left open, "(one class per row, …") nor right after a ":" (a caption "Left: …" says nothing)."""
+    text = (
+        "Left: the samples of the generator after training on the ring of eight modes, drawn in"
+        " purple (one dot per sample, the crosses mark the modes, the band the real data), and"
+        " right the critic's values over the plane, for every step of the run."
+    )
+    shown = deck.lead(text, 160)
+    assert shown.count("(") == shown.count(")"), shown
+    assert not re.search(r":\s*…", shown), shown
