@@ -640,9 +640,12 @@ class DeckPreprocessor(Preprocessor):
         out.append(_markdown(body, "notes"))
         items = [b for b in split_blocks(body) if kind(b) == "list"]
         if items:
-            condensed = [condense_item(i, 120) for b in items for i in list_items(b)]
-            aims = _markdown("## In this chapter\n\n" + "\n".join(condensed), "subslide")
-            aims.metadata["slideshow"]["data"] = {"layout": "aims"}  # compact (the template)
+            # whole items (a bold label and "…" says nothing); a long list in a smaller font
+            whole = [condense_item(i, 10_000) for b in items for i in list_items(b)]
+            aims = _markdown("## In this chapter\n\n" + "\n".join(whole), "subslide")
+            dense = sum(len(i) for i in whole) > 800
+            layout = "aims dense" if dense else "aims"
+            aims.metadata["slideshow"]["data"] = {"layout": layout}  # compact (the template)
             out.append(aims)
             out.append(_markdown("\n\n".join(items), "notes"))
         return out

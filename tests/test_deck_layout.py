@@ -196,3 +196,12 @@ def test_a_shortened_sentence_is_never_cut_inside_parentheses_or_after_a_colon()
     shown = deck.lead(text, 160)
     assert shown.count("(") == shown.count(")"), shown
     assert not re.search(r":\s*…", shown), shown
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_in_this_chapter_shows_whole_items(path):
+    """The chapter's aims ("In this chapter") show every item whole, not a bold label and "…"."""
+    _, out = laid_out(path)
+    aims = [c for c in out if c.cell_type == "markdown" and "## In this chapter" in c.source]
+    for cell in aims:
+        assert "…" not in cell.source, f"{path.stem}: an aim cut short: {cell.source[:300]!r}"
