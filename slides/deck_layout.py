@@ -241,8 +241,36 @@ BOOK_ONLY = re.compile(
 )
 
 
+# Words that point at the book's page ("the cell below", "the dots above"): on a slide, where
+# the thing is on the slide itself or the next one, they are said without the pointing.
+BOOK_POINTERS = [
+    (r"\b([Tt])he cell (?:below|above)\b", r"\1he code"),
+    (r"\b([Tt])he cell computes\b", r"\1he code computes"),
+    (r"\bwith the cell of (\d+(?:\.\d+)?)", r"with the code of \1"),
+    (r"\b(is|are) printed below\b", lambda m: "follows" if m.group(1) == "is" else "follow"),
+    (r"\bso below it is\b", "so here is"),
+    (
+        r"\b(dots?|scores?|toy|playground|numbers|figures?|animation|tables?|grid|widgets?|"
+        r"run|theorem|experiment|recording) (?:below|above)\b",
+        r"\1",
+    ),
+    (r",? as (?:shown )?above\b", ""),
+    (r"([$`]) above(?=\s*[,.;:)]|\s*$)", r"\1"),
+    (r"(`) above\b", r"\1"),
+]
+
+
+def unpoint(text: str) -> str:
+    """`text` without the book's pointers (BOOK_POINTERS)."""
+    for pattern, repl in BOOK_POINTERS:
+        text = re.sub(pattern, repl, text)
+    return text
+
+
 def for_the_deck(text: str) -> str:
-    """A paragraph as a slide shows it: the book-only words (BOOK_ONLY) gone."""
+    """A paragraph as a slide shows it: the book-only words (BOOK_ONLY) gone, the pointers
+    to the book's page (BOOK_POINTERS) said without pointing."""
+    text = unpoint(text)
     if not BOOK_ONLY.search(text):
         return text
     text = one_line(text)
@@ -299,7 +327,7 @@ def condense_item(item: str, limit: int = 150) -> str:
     """A list item cut to what a slide shows: as it is when short, else its first sentence or
     clause, else its bold lead-in."""
     m = LIST_ITEM.match(item)
-    marker, text = m.group(2), one_line(item[m.end() :])
+    marker, text = m.group(2), unpoint(one_line(item[m.end() :]))
     if len(text) <= limit:
         return f"{marker} {text}"
     sentence = first_sentence(text, limit)
@@ -787,10 +815,11 @@ class DeckPreprocessor(Preprocessor):
         cells = []
         for n, group in enumerate(groups):
             text = "\n\n".join(group)
+            shown = unpoint(text)
             if n == 0:
-                cells.append(_markdown(f"{heading}\n\n{text}", slide_type))
+                cells.append(_markdown(f"{heading}\n\n{shown}", slide_type))
             else:
-                cells.append(_markdown(text, "subslide"))
+                cells.append(_markdown(shown, "subslide"))
             # the lecturer's copy: the exercise with its solution, open
             opened = re.sub(r"^:class: dropdown\n", "", text, flags=re.M)
             cells.append(_markdown(f"Exercise {n + 1}, with its solution:\n\n{opened}", "notes"))

@@ -205,3 +205,25 @@ def test_in_this_chapter_shows_whole_items(path):
     aims = [c for c in out if c.cell_type == "markdown" and "## In this chapter" in c.source]
     for cell in aims:
         assert "…" not in cell.source, f"{path.stem}: an aim cut short: {cell.source[:300]!r}"
+
+
+POINTING = re.compile(
+    r"the cell (?:below|above|computes|of \d)|\b(?:dots?|scores?|playground|numbers|toy|"
+    r"animation|figures?) (?:below|above)\b|\bas above\b|printed below|\$ above\s*$|so below it",
+    re.I | re.M,
+)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_no_slide_points_at_the_books_page(path):
+    """What a slide shows says no "the cell below", "the dots above", "as above" (the book's
+    page, read top to bottom); the notes keep the book's words."""
+    _, out = laid_out(path)
+    found = [
+        m.group(0)
+        for c in out
+        if c.cell_type == "markdown" and kind(c) != "notes"
+        for m in [POINTING.search(c.source)]
+        if m
+    ]
+    assert found == [], f"{path.stem}: slides point at the book's page: {found}"

@@ -521,7 +521,8 @@ def test_no_slide_points_to_what_it_does_not_show(open_deck, deck):
             dangling.append(f"{where} …{r['dangling'][0]!r}")
         m = re.search(
             r"printed above|rendered book|the cell after it|on this web page|"
-            r"run the next cell",
+            r"run the next cell|the cell (?:below|above|computes|of \d)|"
+            r"\b(?:dots?|scores?|playground|numbers|toy|animation) (?:below|above)\b|\bas above\b",
             r["text"],
             re.I,
         )
