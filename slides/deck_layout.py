@@ -234,6 +234,11 @@ def lead(text: str, limit: int = 260) -> str:
 # Words that only make sense in the book (a page read from top to bottom, with a kernel): on a
 # slide a parenthesis that holds them is dropped, and so is a sentence or clause that holds
 # them (the speaker notes keep the book's text).
+# The paragraph that closes an experiment, read from its printout or figure.
+CONCLUSION = re.compile(
+    r"\*\*(?:What to notice|Reading the table|What the tables and curves show|Where ours differ)"
+)
+
 BOOK_ONLY = re.compile(
     r"rendered book|printed above|on this web page|the cell after it|run the next cell|"
     r"in a live notebook|with a live kernel|without a kernel",
@@ -249,6 +254,7 @@ BOOK_POINTERS = [
     (r"\bwith the cell of (\d+(?:\.\d+)?)", r"with the code of \1"),
     (r"\b(is|are) printed below\b", lambda m: "follows" if m.group(1) == "is" else "follow"),
     (r"\bso below it is\b", "so here is"),
+    (r"\b(norms|numbers|values|scores|rows?) printed (?:above|below)\b", r"\1"),
     (
         r"\b(dots?|scores?|toy|playground|numbers|figures?|animation|tables?|grid|widgets?|"
         r"run|theorem|experiment|recording) (?:below|above)\b",
@@ -623,6 +629,28 @@ class DeckPreprocessor(Preprocessor):
                 blocks = split_blocks(part)
                 if (
                     kept == "notes"
+                    and CONCLUSION.match(part.lstrip())
+                    and "check-yourself" not in cell.metadata.get("tags", [])
+                ):
+                    # An experiment's conclusion ("What to notice. ...") is what the audience
+                    # must take from the printout or figure: its lead on a slide of its own after
+                    # it, the conclusion in that slide's notes; a lead-in to the next code that
+                    # closes the cell goes on to that code's slide (and notes), below.
+                    end = len(blocks)
+                    if (
+                        into_code
+                        and len(blocks) > 1
+                        and kind(blocks[-1]) == "paragraph"
+                        and introduces(blocks[-1])
+                    ):
+                        end = len(blocks) - 1
+                    out.extend(self.conclusion(blocks[:end]))
+                    blocks = blocks[end:]
+                    part = "\n\n".join(blocks)
+                    if not blocks:
+                        continue
+                if (
+                    kept == "notes"
                     and "check-yourself" not in cell.metadata.get("tags", [])
                     and (into_code and kind(blocks[-1]) == "paragraph" and introduces(blocks[-1]))
                 ):
@@ -651,6 +679,12 @@ class DeckPreprocessor(Preprocessor):
                 else:
                     out.extend(self.section(part, kept, into_code))
         return out
+
+    def conclusion(self, blocks: list[str]):
+        """An experiment's conclusion: its first sentences on a slide, all of it in the notes."""
+        first = next((b for b in blocks if kind(b) == "paragraph"), blocks[0])
+        shown = lead(for_the_deck(one_line(first)), 300)
+        return [_markdown(shown, "subslide"), _markdown("\n\n".join(blocks), "notes")]
 
     def title_slide(self, title: str, rest: list[str]):
         number = re.match(r"^(\d+)\.\s+(.*)$", title)
@@ -973,6 +1007,9 @@ class DeckPreprocessor(Preprocessor):
                     _set(cell, "-")
                     height += h
                 else:
+                    if text_before and prev.source.rstrip().endswith(":"):
+                        # its lead-in stays on the slide before: it announces the next slide
+                        prev.source = prev.source.rstrip()[:-1].rstrip() + "."
                     _set(cell, "subslide")
                     height, slide_text, start = h, "", cell
                 figure_shown, prev = True, cell

@@ -227,3 +227,41 @@ def test_no_slide_points_at_the_books_page(path):
         if m
     ]
     assert found == [], f"{path.stem}: slides point at the book's page: {found}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_an_experiments_conclusion_is_on_a_slide_and_opens_its_own_notes(path):
+    """Every "What to notice" (or "Reading the table", ...) paragraph of the chapter has its
+    first words on a slide, and notes that open with it belong to the slide that shows it (not to
+    the next topic's slide)."""
+    nb, out = laid_out(path)
+    concl = re.compile(
+        r"\*\*(?:What to notice|Reading the table|What the tables and curves show|"
+        r"Where ours differ)"
+    )
+    wanted = sum(
+        len(concl.findall(c.source))
+        for c in nb.cells
+        if c.cell_type == "markdown"
+        and c.metadata.get("slideshow", {}).get("slide_type") != "skip"
+    )
+    shown = sum(
+        len(concl.findall(c.source))
+        for c in out
+        if c.cell_type == "markdown" and kind(c) != "notes"
+    )
+    assert shown >= wanted, f"{path.stem}: {wanted - shown} of {wanted} conclusions on no slide"
+    # notes that open with a conclusion follow the slide that shows it
+    wrong = []
+    last_slide = ""
+    for c in out:
+        if kind(c) != "notes":
+            if c.cell_type == "markdown" and kind(c) in {"slide", "subslide"}:
+                last_slide = c.source
+            elif kind(c) in {"slide", "subslide"}:
+                last_slide = ""
+            continue
+        m = concl.match(c.source.lstrip())
+        if m and m.group(0) not in last_slide:
+            wrong.append(c.source[:60])
+    assert wrong == [], f"{path.stem}: a conclusion in the notes of another slide: {wrong}"
