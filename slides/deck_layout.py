@@ -915,8 +915,12 @@ class DeckPreprocessor(Preprocessor):
             printout.metadata["deck"] = "printout"
             cell.outputs = []
             out = [cell, _markdown("\n\n".join(notes), "notes"), printout]
-            plain = re.sub(r"(?m)^# helper .*$", "", shown)
-            notes = [f"What the code of the slide before prints: {summary(plain)}"]
+            # its notes say what it shows, not what the code was (the code slide's notes do)
+            first = next((x.strip() for x in printed.split("\n") if x.strip()), "")
+            if printed and "text/markdown" not in kinds:
+                notes = [f"The printout of the code before, from its first line: {first}"]
+            else:
+                notes = ["The table that the code before displays."]
         return out + [_markdown("\n\n".join(notes), "notes")]
 
     def figure(self, cell, printed: str):

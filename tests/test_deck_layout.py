@@ -265,3 +265,16 @@ def test_an_experiments_conclusion_is_on_a_slide_and_opens_its_own_notes(path):
         if m and m.group(0) not in last_slide:
             wrong.append(c.source[:60])
     assert wrong == [], f"{path.stem}: a conclusion in the notes of another slide: {wrong}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_a_printouts_notes_say_what_it_shows(path):
+    """The notes of a printout on a slide of its own say what it shows (its first line), not
+    what the code of the slide before calls."""
+    _, out = laid_out(path)
+    bad = [
+        c.source[:80]
+        for c in out
+        if c.cell_type == "markdown" and kind(c) == "notes" and "slide before prints" in c.source
+    ]
+    assert bad == [], f"{path.stem}: printout notes about the code: {bad}"
