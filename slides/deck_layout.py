@@ -249,6 +249,7 @@ BOOK_ONLY = re.compile(
 # Words that point at the book's page ("the cell below", "the dots above"): on a slide, where
 # the thing is on the slide itself or the next one, they are said without the pointing.
 BOOK_POINTERS = [
+    (r" (?:below|under) the (?:first |second )?widget\b", ""),
     (r"\b([Tt])he cell (?:below|above)\b", r"\1he code"),
     (r"\b([Tt])he cell computes\b", r"\1he code computes"),
     (r"\bwith the cell of (\d+(?:\.\d+)?)", r"with the code of \1"),
@@ -269,7 +270,7 @@ BOOK_POINTERS = [
 def unpoint(text: str) -> str:
     """`text` without the book's pointers (BOOK_POINTERS)."""
     for pattern, repl in BOOK_POINTERS:
-        text = re.sub(pattern, repl, text)
+        text = re.sub(pattern.replace(" ", r"[ \t]*\n?[ \t]*"), repl, text)
     return text
 
 
@@ -301,6 +302,29 @@ def for_the_deck(text: str) -> str:
             if joined.endswith(";"):
                 joined = joined[:-1] + "."
             kept.append(joined)
+    return " ".join(kept)
+
+
+# A section with a widget (its heading says "live" or "playground", or the text names the
+# widget): sentences that tell the reader to work its controls, which the deck does not have.
+LIVE_HEADING = re.compile(r"^#+ .*\b(?:[Ll]ive|playground|[Tt]he Turing test)\b")
+WIDGET_ORDER = re.compile(
+    r"^(?:Move|Pick|Choose|Answer|Drag|Click|Press|Try it|Re-run|Select|Slide|Train)\b"
+)
+INSTEAD = "The deck shows a recording of the widget instead; its controls need a live notebook."
+
+
+def unwidget(text: str) -> str:
+    """A paragraph of a widget's section without the orders to work its controls; a sentence
+    that says what the deck shows instead (the recording) takes their place."""
+    kept, dropped = [], False
+    for sentence in sentences(text):
+        if WIDGET_ORDER.match(sentence.lstrip("*_ ")):
+            dropped = True
+        else:
+            kept.append(sentence)
+    if dropped:
+        kept.append(INSTEAD)
     return " ".join(kept)
 
 
@@ -543,6 +567,7 @@ class DeckPreprocessor(Preprocessor):
         meta = resources.get("metadata", {})
         folder = Path(meta.get("path") or ".")
         self.title = self.book_title or _book_title(folder)
+        self.live = False  # in a widget's section (`section`)
         cells = [c for c in nb.cells if _slide_type(c) != "skip"]
         cells = self.drop_setup(cells)
         prose = "\n".join(c.source for c in cells if c.cell_type == "markdown")
@@ -724,6 +749,9 @@ class DeckPreprocessor(Preprocessor):
         the book are left out (`for_the_deck`). The cell's whole text is the slide's notes."""
         blocks = split_blocks(part)
         kinds = [kind(b) for b in blocks]
+        if blocks and kinds[0] == "heading":
+            self.live = bool(LIVE_HEADING.match(blocks[0]))
+        live = getattr(self, "live", False) or "widget" in part
         shown: list[tuple[str, bool]] = []  # (markdown, tied to the block before it)
         long_seen, last = False, None  # last: the index of the last block shown
         for i, (block, k) in enumerate(zip(blocks, kinds, strict=False)):
@@ -745,6 +773,8 @@ class DeckPreprocessor(Preprocessor):
                 add = block
             elif k == "paragraph":
                 text = for_the_deck(block)
+                if live:
+                    text = unwidget(text)
                 if tied:
                     # "(`lipschitz.power_iteration`). Each iteration ...": the sentence goes on
                     text = re.sub(r"^\(`[^`]*`\)[.,;]?\s*", "", one_line(text))

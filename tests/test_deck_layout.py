@@ -278,3 +278,17 @@ def test_a_printouts_notes_say_what_it_shows(path):
         if c.cell_type == "markdown" and kind(c) == "notes" and "slide before prints" in c.source
     ]
     assert bad == [], f"{path.stem}: printout notes about the code: {bad}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_no_slide_orders_the_audience_to_work_a_widget(path):
+    """A widget's section ("Live: ...") tells no one on a slide to move, pick or choose with the
+    widget's controls (the deck has none); it says that the deck shows its recording instead."""
+    _, out = laid_out(path)
+    orders = re.compile(r"(?:^|[.!?]\s+|\n\n)\**(?:Move|Pick|Choose|Answer|Drag|Click) ")
+    found = [
+        c.source[:90]
+        for c in out
+        if c.cell_type == "markdown" and kind(c) != "notes" and orders.search(c.source)
+    ]
+    assert found == [], f"{path.stem}: slides order the audience to use a widget: {found}"
