@@ -323,6 +323,8 @@ def unwidget(text: str) -> str:
             dropped = True
         else:
             kept.append(sentence)
+    if dropped and kept and re.match(r"And [a-z]", kept[0]):
+        kept[0] = kept[0][4].upper() + kept[0][5:]  # what it went on from is gone
     if dropped:
         kept.append(INSTEAD)
     return " ".join(kept)
@@ -751,6 +753,7 @@ class DeckPreprocessor(Preprocessor):
         kinds = [kind(b) for b in blocks]
         if blocks and kinds[0] == "heading":
             self.live = bool(LIVE_HEADING.match(blocks[0]))
+            self.said_instead = False
         live = getattr(self, "live", False) or "widget" in part
         shown: list[tuple[str, bool]] = []  # (markdown, tied to the block before it)
         long_seen, last = False, None  # last: the index of the last block shown
@@ -775,6 +778,9 @@ class DeckPreprocessor(Preprocessor):
                 text = for_the_deck(block)
                 if live:
                     text = unwidget(text)
+                    if INSTEAD in text and getattr(self, "said_instead", False):
+                        text = text.replace(INSTEAD, "").strip()  # once per section
+                    self.said_instead = getattr(self, "said_instead", False) or INSTEAD in text
                 if tied:
                     # "(`lipschitz.power_iteration`). Each iteration ...": the sentence goes on
                     text = re.sub(r"^\(`[^`]*`\)[.,;]?\s*", "", one_line(text))
