@@ -215,10 +215,15 @@ def lead(text: str, limit: int = 260) -> str:
         shown = f"{shown} {sentence}".strip()
         if len(shown) > limit:
             masked = _ATOMS.sub(lambda a: "x" * len(a.group(0)), shown)
+            # at a clause (";" or ","), or before a parenthesis; never inside one (it would be
+            # left open), nor after a ":" (which announces what would be cut: "Left: …")
+            depth = [0] * (len(masked) + 1)
+            for i, ch in enumerate(masked):
+                depth[i + 1] = depth[i] + (ch in "([") - (ch in ")]")
             cuts = [
                 c.start()
-                for c in re.finditer(r"[;:,](?=\s)|\s\(", masked)
-                if 60 <= c.start() <= limit
+                for c in re.finditer(r"[;,](?=\s)|\s\(", masked)
+                if 60 <= c.start() <= limit and depth[c.start()] == 0
             ]
             if cuts:
                 shown = shown[: cuts[-1]].rstrip() + " …"
@@ -229,6 +234,11 @@ def lead(text: str, limit: int = 260) -> str:
 # Words that only make sense in the book (a page read from top to bottom, with a kernel): on a
 # slide a parenthesis that holds them is dropped, and so is a sentence or clause that holds
 # them (the speaker notes keep the book's text).
+# The paragraph that closes an experiment, read from its printout or figure.
+CONCLUSION = re.compile(
+    r"\*\*(?:What to notice|Reading the table|What the tables and curves show|Where ours differ)"
+)
+
 BOOK_ONLY = re.compile(
     r"rendered book|printed above|on this web page|the cell after it|run the next cell|"
     r"in a live notebook|with a live kernel|without a kernel",
@@ -236,8 +246,38 @@ BOOK_ONLY = re.compile(
 )
 
 
+# Words that point at the book's page ("the cell below", "the dots above"): on a slide, where
+# the thing is on the slide itself or the next one, they are said without the pointing.
+BOOK_POINTERS = [
+    (r" (?:below|under) the (?:first |second )?widget\b", ""),
+    (r"\b([Tt])he cell (?:below|above)\b", r"\1he code"),
+    (r"\b([Tt])he cell computes\b", r"\1he code computes"),
+    (r"\bwith the cell of (\d+(?:\.\d+)?)", r"with the code of \1"),
+    (r"\b(is|are) printed below\b", lambda m: "follows" if m.group(1) == "is" else "follow"),
+    (r"\bso below it is\b", "so here is"),
+    (r"\b(norms|numbers|values|scores|rows?) printed (?:above|below)\b", r"\1"),
+    (
+        r"\b(dots?|scores?|toy|playground|numbers|figures?|animation|tables?|grid|widgets?|"
+        r"run|theorem|experiment|recording) (?:below|above)\b",
+        r"\1",
+    ),
+    (r",? as (?:shown )?above\b", ""),
+    (r"([$`]) above(?=\s*[,.;:)]|\s*$)", r"\1"),
+    (r"(`) above\b", r"\1"),
+]
+
+
+def unpoint(text: str) -> str:
+    """`text` without the book's pointers (BOOK_POINTERS)."""
+    for pattern, repl in BOOK_POINTERS:
+        text = re.sub(pattern.replace(" ", r"[ \t]*\n?[ \t]*"), repl, text)
+    return text
+
+
 def for_the_deck(text: str) -> str:
-    """A paragraph as a slide shows it: the book-only words (BOOK_ONLY) gone."""
+    """A paragraph as a slide shows it: the book-only words (BOOK_ONLY) gone, the pointers
+    to the book's page (BOOK_POINTERS) said without pointing."""
+    text = unpoint(text)
     if not BOOK_ONLY.search(text):
         return text
     text = one_line(text)
@@ -262,6 +302,31 @@ def for_the_deck(text: str) -> str:
             if joined.endswith(";"):
                 joined = joined[:-1] + "."
             kept.append(joined)
+    return " ".join(kept)
+
+
+# A section with a widget (its heading says "live" or "playground", or the text names the
+# widget): sentences that tell the reader to work its controls, which the deck does not have.
+LIVE_HEADING = re.compile(r"^#+ .*\b(?:[Ll]ive|playground|[Tt]he Turing test)\b")
+WIDGET_ORDER = re.compile(
+    r"^(?:Move|Pick|Choose|Answer|Drag|Click|Press|Try it|Re-run|Select|Slide|Train)\b"
+)
+INSTEAD = "The deck shows a recording of the widget instead; its controls need a live notebook."
+
+
+def unwidget(text: str) -> str:
+    """A paragraph of a widget's section without the orders to work its controls; a sentence
+    that says what the deck shows instead (the recording) takes their place."""
+    kept, dropped = [], False
+    for sentence in sentences(text):
+        if WIDGET_ORDER.match(sentence.lstrip("*_ ")):
+            dropped = True
+        else:
+            kept.append(sentence)
+    if dropped and kept and re.match(r"And [a-z]", kept[0]):
+        kept[0] = kept[0][4].upper() + kept[0][5:]  # what it went on from is gone
+    if dropped:
+        kept.append(INSTEAD)
     return " ".join(kept)
 
 
@@ -294,7 +359,7 @@ def condense_item(item: str, limit: int = 150) -> str:
     """A list item cut to what a slide shows: as it is when short, else its first sentence or
     clause, else its bold lead-in."""
     m = LIST_ITEM.match(item)
-    marker, text = m.group(2), one_line(item[m.end() :])
+    marker, text = m.group(2), unpoint(one_line(item[m.end() :]))
     if len(text) <= limit:
         return f"{marker} {text}"
     sentence = first_sentence(text, limit)
@@ -504,6 +569,7 @@ class DeckPreprocessor(Preprocessor):
         meta = resources.get("metadata", {})
         folder = Path(meta.get("path") or ".")
         self.title = self.book_title or _book_title(folder)
+        self.live = False  # in a widget's section (`section`)
         cells = [c for c in nb.cells if _slide_type(c) != "skip"]
         cells = self.drop_setup(cells)
         prose = "\n".join(c.source for c in cells if c.cell_type == "markdown")
@@ -516,8 +582,27 @@ class DeckPreprocessor(Preprocessor):
                 out.extend(self.markdown(cell, first=not out, leads_into_code=to_code))
             elif cell.cell_type == "code":
                 out.extend(self.code(cell))
-        nb.cells = self.fit(out)
+        nb.cells = self.unique_ids(self.fit(out))
         return nb, resources
+
+    @staticmethod
+    def unique_ids(cells):
+        """A cell split over slides keeps its id on its first part; the others get the id with
+        "-2", "-3", ... (nbformat would otherwise warn DuplicateCellId and draw random ones)."""
+        seen = {c.get("id") for c in cells if c.get("id")}
+        used = set()
+        for c in cells:
+            cid = c.get("id")
+            if not cid:
+                continue
+            if cid in used:
+                k = 2
+                while f"{cid[:58]}-{k}" in seen:
+                    k += 1
+                c["id"] = f"{cid[:58]}-{k}"
+                seen.add(c["id"])
+            used.add(c["id"])
+        return cells
 
     # ---- cells
     def shown_code(self, cell) -> bool:
@@ -571,6 +656,28 @@ class DeckPreprocessor(Preprocessor):
                 blocks = split_blocks(part)
                 if (
                     kept == "notes"
+                    and CONCLUSION.match(part.lstrip())
+                    and "check-yourself" not in cell.metadata.get("tags", [])
+                ):
+                    # An experiment's conclusion ("What to notice. ...") is what the audience
+                    # must take from the printout or figure: its lead on a slide of its own after
+                    # it, the conclusion in that slide's notes; a lead-in to the next code that
+                    # closes the cell goes on to that code's slide (and notes), below.
+                    end = len(blocks)
+                    if (
+                        into_code
+                        and len(blocks) > 1
+                        and kind(blocks[-1]) == "paragraph"
+                        and introduces(blocks[-1])
+                    ):
+                        end = len(blocks) - 1
+                    out.extend(self.conclusion(blocks[:end]))
+                    blocks = blocks[end:]
+                    part = "\n\n".join(blocks)
+                    if not blocks:
+                        continue
+                if (
+                    kept == "notes"
                     and "check-yourself" not in cell.metadata.get("tags", [])
                     and (into_code and kind(blocks[-1]) == "paragraph" and introduces(blocks[-1]))
                 ):
@@ -600,6 +707,12 @@ class DeckPreprocessor(Preprocessor):
                     out.extend(self.section(part, kept, into_code))
         return out
 
+    def conclusion(self, blocks: list[str]):
+        """An experiment's conclusion: its first sentences on a slide, all of it in the notes."""
+        first = next((b for b in blocks if kind(b) == "paragraph"), blocks[0])
+        shown = lead(for_the_deck(one_line(first)), 300)
+        return [_markdown(shown, "subslide"), _markdown("\n\n".join(blocks), "notes")]
+
     def title_slide(self, title: str, rest: list[str]):
         number = re.match(r"^(\d+)\.\s+(.*)$", title)
         chapter = f"Chapter {number.group(1)}" if number else "Quickstart"
@@ -616,9 +729,12 @@ class DeckPreprocessor(Preprocessor):
         out.append(_markdown(body, "notes"))
         items = [b for b in split_blocks(body) if kind(b) == "list"]
         if items:
-            condensed = [condense_item(i, 120) for b in items for i in list_items(b)]
-            aims = _markdown("## In this chapter\n\n" + "\n".join(condensed), "subslide")
-            aims.metadata["slideshow"]["data"] = {"layout": "aims"}  # compact (the template)
+            # whole items (a bold label and "…" says nothing); a long list in a smaller font
+            whole = [condense_item(i, 10_000) for b in items for i in list_items(b)]
+            aims = _markdown("## In this chapter\n\n" + "\n".join(whole), "subslide")
+            dense = sum(len(i) for i in whole) > 800
+            layout = "aims dense" if dense else "aims"
+            aims.metadata["slideshow"]["data"] = {"layout": layout}  # compact (the template)
             out.append(aims)
             out.append(_markdown("\n\n".join(items), "notes"))
         return out
@@ -635,6 +751,10 @@ class DeckPreprocessor(Preprocessor):
         the book are left out (`for_the_deck`). The cell's whole text is the slide's notes."""
         blocks = split_blocks(part)
         kinds = [kind(b) for b in blocks]
+        if blocks and kinds[0] == "heading":
+            self.live = bool(LIVE_HEADING.match(blocks[0]))
+            self.said_instead = False
+        live = getattr(self, "live", False) or "widget" in part
         shown: list[tuple[str, bool]] = []  # (markdown, tied to the block before it)
         long_seen, last = False, None  # last: the index of the last block shown
         for i, (block, k) in enumerate(zip(blocks, kinds, strict=False)):
@@ -656,6 +776,11 @@ class DeckPreprocessor(Preprocessor):
                 add = block
             elif k == "paragraph":
                 text = for_the_deck(block)
+                if live:
+                    text = unwidget(text)
+                    if INSTEAD in text and getattr(self, "said_instead", False):
+                        text = text.replace(INSTEAD, "").strip()  # once per section
+                    self.said_instead = getattr(self, "said_instead", False) or INSTEAD in text
                 if tied:
                     # "(`lipschitz.power_iteration`). Each iteration ...": the sentence goes on
                     text = re.sub(r"^\(`[^`]*`\)[.,;]?\s*", "", one_line(text))
@@ -760,10 +885,11 @@ class DeckPreprocessor(Preprocessor):
         cells = []
         for n, group in enumerate(groups):
             text = "\n\n".join(group)
+            shown = unpoint(text)
             if n == 0:
-                cells.append(_markdown(f"{heading}\n\n{text}", slide_type))
+                cells.append(_markdown(f"{heading}\n\n{shown}", slide_type))
             else:
-                cells.append(_markdown(text, "subslide"))
+                cells.append(_markdown(shown, "subslide"))
             # the lecturer's copy: the exercise with its solution, open
             opened = re.sub(r"^:class: dropdown\n", "", text, flags=re.M)
             cells.append(_markdown(f"Exercise {n + 1}, with its solution:\n\n{opened}", "notes"))
@@ -825,8 +951,12 @@ class DeckPreprocessor(Preprocessor):
             printout.metadata["deck"] = "printout"
             cell.outputs = []
             out = [cell, _markdown("\n\n".join(notes), "notes"), printout]
-            plain = re.sub(r"(?m)^# helper .*$", "", shown)
-            notes = [f"What the code of the slide before prints: {summary(plain)}"]
+            # its notes say what it shows, not what the code was (the code slide's notes do)
+            first = next((x.strip() for x in printed.split("\n") if x.strip()), "")
+            if printed and "text/markdown" not in kinds:
+                notes = [f"The printout of the code before, from its first line: {first}"]
+            else:
+                notes = ["The table that the code before displays."]
         return out + [_markdown("\n\n".join(notes), "notes")]
 
     def figure(self, cell, printed: str):
@@ -917,6 +1047,9 @@ class DeckPreprocessor(Preprocessor):
                     _set(cell, "-")
                     height += h
                 else:
+                    if text_before and prev.source.rstrip().endswith(":"):
+                        # its lead-in stays on the slide before: it announces the next slide
+                        prev.source = prev.source.rstrip()[:-1].rstrip() + "."
                     _set(cell, "subslide")
                     height, slide_text, start = h, "", cell
                 figure_shown, prev = True, cell

@@ -171,3 +171,124 @@ def test_a_cells_printout_is_one_output(path):
                 a.get("output_type") == b.get("output_type") == "stream"
                 and a.get("name") == b.get("name")
             ), f"{path.stem}: split printout"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_split_cells_get_ids_of_their_own(path):
+    """A cell split over slides (a printout, a long text) keeps no copy of its id: every cell of
+    the deck has an id of its own, derived from the original's (nbformat's validation would
+    otherwise warn DuplicateCellId and pick random ones)."""
+    _, out = laid_out(path)
+    ids = [c.get("id") for c in out if c.get("id")]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    assert twice == [], f"{path.stem}: cell ids used twice {twice}"
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{1,64}", i) for i in ids)
+
+
+def test_a_shortened_sentence_is_never_cut_inside_parentheses_or_after_a_colon():
+    """lead() shortens a long first sentence at a clause: never inside a parenthesis (it would be
+    left open, "(one class per row, …") nor right after a ":" (a caption "Left: …" says nothing)."""
+    text = (
+        "Left: the samples of the generator after training on the ring of eight modes, drawn in"
+        " purple (one dot per sample, the crosses mark the modes, the band the real data), and"
+        " right the critic's values over the plane, for every step of the run."
+    )
+    shown = deck.lead(text, 160)
+    assert shown.count("(") == shown.count(")"), shown
+    assert not re.search(r":\s*…", shown), shown
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_in_this_chapter_shows_whole_items(path):
+    """The chapter's aims ("In this chapter") show every item whole, not a bold label and "…"."""
+    _, out = laid_out(path)
+    aims = [c for c in out if c.cell_type == "markdown" and "## In this chapter" in c.source]
+    for cell in aims:
+        assert "…" not in cell.source, f"{path.stem}: an aim cut short: {cell.source[:300]!r}"
+
+
+POINTING = re.compile(
+    r"the cell (?:below|above|computes|of \d)|\b(?:dots?|scores?|playground|numbers|toy|"
+    r"animation|figures?) (?:below|above)\b|\bas above\b|printed below|\$ above\s*$|so below it",
+    re.I | re.M,
+)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_no_slide_points_at_the_books_page(path):
+    """What a slide shows says no "the cell below", "the dots above", "as above" (the book's
+    page, read top to bottom); the notes keep the book's words."""
+    _, out = laid_out(path)
+    found = [
+        m.group(0)
+        for c in out
+        if c.cell_type == "markdown" and kind(c) != "notes"
+        for m in [POINTING.search(c.source)]
+        if m
+    ]
+    assert found == [], f"{path.stem}: slides point at the book's page: {found}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_an_experiments_conclusion_is_on_a_slide_and_opens_its_own_notes(path):
+    """Every "What to notice" (or "Reading the table", ...) paragraph of the chapter has its
+    first words on a slide, and notes that open with it belong to the slide that shows it (not to
+    the next topic's slide)."""
+    nb, out = laid_out(path)
+    concl = re.compile(
+        r"\*\*(?:What to notice|Reading the table|What the tables and curves show|"
+        r"Where ours differ)"
+    )
+    wanted = sum(
+        len(concl.findall(c.source))
+        for c in nb.cells
+        if c.cell_type == "markdown"
+        and c.metadata.get("slideshow", {}).get("slide_type") != "skip"
+    )
+    shown = sum(
+        len(concl.findall(c.source))
+        for c in out
+        if c.cell_type == "markdown" and kind(c) != "notes"
+    )
+    assert shown >= wanted, f"{path.stem}: {wanted - shown} of {wanted} conclusions on no slide"
+    # notes that open with a conclusion follow the slide that shows it
+    wrong = []
+    last_slide = ""
+    for c in out:
+        if kind(c) != "notes":
+            if c.cell_type == "markdown" and kind(c) in {"slide", "subslide"}:
+                last_slide = c.source
+            elif kind(c) in {"slide", "subslide"}:
+                last_slide = ""
+            continue
+        m = concl.match(c.source.lstrip())
+        if m and m.group(0) not in last_slide:
+            wrong.append(c.source[:60])
+    assert wrong == [], f"{path.stem}: a conclusion in the notes of another slide: {wrong}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_a_printouts_notes_say_what_it_shows(path):
+    """The notes of a printout on a slide of its own say what it shows (its first line), not
+    what the code of the slide before calls."""
+    _, out = laid_out(path)
+    bad = [
+        c.source[:80]
+        for c in out
+        if c.cell_type == "markdown" and kind(c) == "notes" and "slide before prints" in c.source
+    ]
+    assert bad == [], f"{path.stem}: printout notes about the code: {bad}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_no_slide_orders_the_audience_to_work_a_widget(path):
+    """A widget's section ("Live: ...") tells no one on a slide to move, pick or choose with the
+    widget's controls (the deck has none); it says that the deck shows its recording instead."""
+    _, out = laid_out(path)
+    orders = re.compile(r"(?:^|[.!?]\s+|\n\n)\**(?:Move|Pick|Choose|Answer|Drag|Click) ")
+    found = [
+        c.source[:90]
+        for c in out
+        if c.cell_type == "markdown" and kind(c) != "notes" and orders.search(c.source)
+    ]
+    assert found == [], f"{path.stem}: slides order the audience to use a widget: {found}"

@@ -521,7 +521,8 @@ def test_no_slide_points_to_what_it_does_not_show(open_deck, deck):
             dangling.append(f"{where} …{r['dangling'][0]!r}")
         m = re.search(
             r"printed above|rendered book|the cell after it|on this web page|"
-            r"run the next cell",
+            r"run the next cell|the cell (?:below|above|computes|of \d)|"
+            r"\b(?:dots?|scores?|playground|numbers|toy|animation) (?:below|above)\b|\bas above\b",
             r["text"],
             re.I,
         )
@@ -585,3 +586,59 @@ def test_every_slide_has_speaker_notes(open_deck, deck):
     exercise's solution."""
     bare = [where for where, r in read_slides(open_deck, deck) if not r["notes"]]
     assert bare == [], f"{deck}: {len(bare)} slides without notes {bare[:8]}"
+
+
+# The scroll cues showing now, on the slide shown or on its column of sub-slides, and whether what
+# the slide shows (fragments not yet shown left out) goes on below its foot.
+CUE_JS = """() => {
+    const slides = document.querySelector('.reveal .slides');
+    const present = [...slides.querySelectorAll('section.present')];
+    const s = present.filter(x => !x.classList.contains('stack')).pop();
+    const cued = present.filter(x => {
+        const c = getComputedStyle(x, '::after');
+        return c.content.includes('scroll') && c.visibility !== 'hidden' && c.display !== 'none';
+    }).map(x => x.classList.contains('stack') ? 'stack' : 'slide');
+    const bottom = s.getBoundingClientRect().bottom;
+    const tol = 2 * (s.getBoundingClientRect().height / s.offsetHeight || 1);
+    const over = s.scrollHeight > s.clientHeight + 1 && [...s.querySelectorAll('*')].some(e => {
+        if (e.closest('aside.notes, script, style, .fragment:not(.visible)')) return false;
+        const r = e.getBoundingClientRect();
+        return r.height > 0 && r.bottom > bottom + tol;
+    });
+    return {cued, over};
+}"""
+
+
+@pytest.mark.parametrize("deck", CHAPTERS)
+def test_scroll_cue_only_where_there_is_more_to_see(open_deck, deck):
+    """The "scroll for more" cue shows only on a slide whose shown content goes on below its
+    foot: not on a column of sub-slides (nbconvert copies data-scroll onto it), and not over the
+    blank space that a code fragment not yet shown keeps free; with the fragments shown, a slide
+    that goes on below shows it."""
+    page, _ = open_deck(deck)
+    stray, missing = [], []
+    for h, v in page.evaluate(LEAVES_JS):
+        page.evaluate("hash => { location.hash = hash; }", f"#/{h}/{v}")
+        page.wait_for_function(
+            """([h, v]) => {
+                const top = document.querySelectorAll('.reveal .slides > section')[h];
+                const sub = top.querySelectorAll(':scope > section');
+                return (sub.length ? sub[v] : top).classList.contains('present');
+            }""",
+            arg=[h, v],
+        )
+        for state in ("first", "fragments shown"):
+            if state != "first":
+                page.evaluate(
+                    """() => document.querySelectorAll('.reveal section.present .fragment')
+                             .forEach(f => f.classList.add('visible'))"""
+                )
+            page.wait_for_timeout(60)  # the start-up script marks the slide in the next frame
+            c = page.evaluate(CUE_JS)
+            if c["cued"] and not c["over"]:
+                stray.append(f"#/{h}/{v} ({state}, cue on {c['cued']})")
+            if c["over"] and "slide" not in c["cued"]:
+                missing.append(f"#/{h}/{v} ({state})")
+    page.evaluate("() => { location.hash = '#/'; }")
+    assert stray == [], f"{deck}: a scroll cue on a slide with nothing more below: {stray}"
+    assert missing == [], f"{deck}: more below the slide's foot and no cue: {missing}"
