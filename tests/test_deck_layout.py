@@ -242,8 +242,7 @@ def test_an_experiments_conclusion_is_on_a_slide_and_opens_its_own_notes(path):
     wanted = sum(
         len(concl.findall(c.source))
         for c in nb.cells
-        if c.cell_type == "markdown"
-        and c.metadata.get("slideshow", {}).get("slide_type") != "skip"
+        if c.cell_type == "markdown" and c.metadata.get("slideshow", {}).get("slide_type") != "skip"
     )
     shown = sum(
         len(concl.findall(c.source))

@@ -53,7 +53,9 @@ class PlaygroundView:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.ticker import MaxNLocator
 
-        fig = _Figure(figsize=(7.6, 3.5), dpi=72)  # 547 px, 9-10 pt text: 9-10 px; more pixels cost frames
+        fig = _Figure(
+            figsize=(7.6, 3.5), dpi=72
+        )  # 547 px, 9-10 pt text: 9-10 px; more pixels cost frames
         FigureCanvasAgg(fig)
         ax = fig.add_axes((0.045, 0.07, 0.37, 0.8))
         ax_loss = fig.add_axes((0.5, 0.55, 0.48, 0.31))
