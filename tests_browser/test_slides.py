@@ -315,8 +315,8 @@ SLIDE_GEOMETRY_JS = """() => {
 }"""
 
 
-def _show(page, h: int, v: int) -> None:
-    """Go to slide [h, v] and show its fragments."""
+def _go(page, h: int, v: int) -> None:
+    """Go to slide [h, v] and wait until reveal.js shows it."""
     page.evaluate("hash => { location.hash = hash; }", f"#/{h}/{v}")
     page.wait_for_function(
         """([h, v]) => {
@@ -326,6 +326,11 @@ def _show(page, h: int, v: int) -> None:
         }""",
         arg=[h, v],
     )
+
+
+def _show(page, h: int, v: int) -> None:
+    """Go to slide [h, v] and show its fragments."""
+    _go(page, h, v)
     page.evaluate(
         """() => document.querySelectorAll('.reveal section.present .fragment')
                  .forEach(f => f.classList.add('visible'))"""
@@ -618,15 +623,7 @@ def test_scroll_cue_only_where_there_is_more_to_see(open_deck, deck):
     page, _ = open_deck(deck)
     stray, missing = [], []
     for h, v in page.evaluate(LEAVES_JS):
-        page.evaluate("hash => { location.hash = hash; }", f"#/{h}/{v}")
-        page.wait_for_function(
-            """([h, v]) => {
-                const top = document.querySelectorAll('.reveal .slides > section')[h];
-                const sub = top.querySelectorAll(':scope > section');
-                return (sub.length ? sub[v] : top).classList.contains('present');
-            }""",
-            arg=[h, v],
-        )
+        _go(page, h, v)
         for state in ("first", "fragments shown"):
             if state != "first":
                 page.evaluate(
