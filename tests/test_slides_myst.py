@@ -8,6 +8,7 @@ Markdown inside <details>. The decks themselves are checked in tests_browser/tes
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import re
 import sys
@@ -27,6 +28,7 @@ myst = sys.modules["myst_slides"] = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(myst)  # slides/ is no package: loaded by path, as PYTHONPATH does
 
 
+@functools.cache  # three tests read each chapter's conversion; none changes it
 def converted(path: Path):
     """(original notebook, notebook after the preprocessor), as `make slides` gets them."""
     nb = nbformat.read(path, as_version=4)
