@@ -239,6 +239,14 @@ CONCLUSION = re.compile(
     r"\*\*(?:What to notice|Reading the table|What the tables and curves show|Where ours differ)"
 )
 
+# The conclusion after a figure reads the numbers its code printed ("What to notice. The norms
+# printed above: ..."): that printout is shown, on a slide after the figure.
+READS_PRINTOUT = re.compile(r"\bprinted (?:above|table|norms|numbers)\b|\bthe printout\b", re.I)
+
+# The sentence of a chapter's opening that says what the chapter does (its aims, when they are
+# no list).
+AIMS = re.compile(r"\b[Tt]his chapter\b")
+
 BOOK_ONLY = re.compile(
     r"rendered book|printed above|on this web page|the cell after it|run the next cell|"
     r"in a live notebook|with a live kernel|without a kernel",
@@ -264,6 +272,11 @@ BOOK_POINTERS = [
     (r",? as (?:shown )?above\b", ""),
     (r"([$`]) above(?=\s*[,.;:)]|\s*$)", r"\1"),
     (r"(`) above\b", r"\1"),
+    # "the notes" of the book's sources would read as the deck's speaker notes
+    (r"\b([Tt])he notes this book draws on\b", r"\1he sources this book draws on"),
+    (r"\bThe notes list\b", "The literature lists"),
+    (r"\bSome notes say\b", "Some sources say"),
+    (r"\b(plays?) below\b", r"\1"),
 ]
 
 
@@ -330,6 +343,16 @@ def unwidget(text: str) -> str:
     return " ".join(kept)
 
 
+# Words that refer back to the sentence before ("... follows the great circle instead", "rejects
+# such averages", "which is 0 when ..."): a sentence that holds them is not shown without it.
+ANAPHOR = re.compile(r"\b(?:instead|such|this|these|those|which)\b|^(?:It|They)\b", re.I)
+
+
+def refers_back(sentence: str) -> bool:
+    """Whether a sentence refers back to the one before it (ANAPHOR, outside math and code)."""
+    return bool(ANAPHOR.search(_ATOMS.sub(" ", sentence)))
+
+
 def introduces(text: str) -> bool:
     """Whether a paragraph leads into the block that follows it (it ends in ":" or ",", or
     without a full stop: "... gives (Theorem 1)" before the equation)."""
@@ -355,6 +378,14 @@ def list_items(block: str) -> list[str]:
     return ["\n".join(i) for i in items]
 
 
+# A list item defines a term ("- **FID**: fit Gaussians ...; FID = ..."): shown whole, as one whose
+# cut would leave its formula behind, up to WHOLE_ITEM characters.
+DEFINITION = re.compile(r"^\*\*[^*]+\*\*(?:\s*\([^)]*\))?:")
+WHOLE_ITEM = 420
+FORMULA = re.compile(r"\$[^$]*(?:=|\\le\b|\\ge\b|<|>)[^$]*\$")  # inline math that states something
+LIST_ROOM = 520  # px: the most of a slide one list takes (a longer one goes on over slides)
+
+
 def condense_item(item: str, limit: int = 150) -> str:
     """A list item cut to what a slide shows: as it is when short, else its first sentence or
     clause, else its bold lead-in."""
@@ -362,12 +393,19 @@ def condense_item(item: str, limit: int = 150) -> str:
     marker, text = m.group(2), unpoint(one_line(item[m.end() :]))
     if len(text) <= limit:
         return f"{marker} {text}"
+    if len(text) <= WHOLE_ITEM and (DEFINITION.match(text) or FORMULA.search(text)):
+        # a term and its definition ("**FID**: fit ..."), an item with a formula ("FID = ...")
+        return f"{marker} {text}"
     sentence = first_sentence(text, limit)
     if sentence:
+        if len(text) <= WHOLE_ITEM and FORMULA.search(text[len(sentence) :]):
+            return f"{marker} {text}"  # its formula stays with it
         return f"{marker} {sentence}"
     masked = _ATOMS.sub(lambda a: "x" * len(a.group(0)), text)
     cuts = [c.start() for c in re.finditer(r"[;:,](?=\s)|\s\(", masked) if 40 <= c.start() <= limit]
     if cuts:
+        if len(text) <= WHOLE_ITEM and FORMULA.search(text[cuts[-1] :]):
+            return f"{marker} {text}"
         return f"{marker} {text[: cuts[-1]].rstrip()} …"
     lead = BOLD_LEAD.match(text)
     if lead:
@@ -581,8 +619,14 @@ class DeckPreprocessor(Preprocessor):
             if cell.cell_type == "markdown":
                 out.extend(self.markdown(cell, first=not out, leads_into_code=to_code))
             elif cell.cell_type == "code":
-                out.extend(self.code(cell))
-        nb.cells = self.unique_ids(self.fit(out))
+                after = next((c for c in cells[n + 1 :] if c.cell_type == "markdown"), None)
+                read = (
+                    after is not None
+                    and bool(CONCLUSION.match(after.source.lstrip()))
+                    and bool(READS_PRINTOUT.search(after.source))
+                )
+                out.extend(self.code(cell, read))
+        nb.cells = self.unique_ids(join_sparse(self.fit(out)))
         return nb, resources
 
     @staticmethod
@@ -737,6 +781,21 @@ class DeckPreprocessor(Preprocessor):
             aims.metadata["slideshow"]["data"] = {"layout": layout}  # compact (the template)
             out.append(aims)
             out.append(_markdown("\n\n".join(items), "notes"))
+        else:
+            # no list of aims: the opening's sentences from the one that says what "this
+            # chapter" does (chapter 5's "This chapter starts with ..."), whole
+            said = [
+                s
+                for b in split_blocks(body)
+                if kind(b) == "paragraph"
+                for s in sentences(for_the_deck(b))
+            ]
+            start = next((n for n, s in enumerate(said) if AIMS.search(s)), None)
+            if start is not None:
+                aims = _markdown("## In this chapter\n\n" + " ".join(said[start:]), "subslide")
+                aims.metadata["slideshow"]["data"] = {"layout": "aims"}
+                out.append(aims)
+                out.append(_markdown(" ".join(said[start:]), "notes"))
         return out
 
     def section(self, part: str, slide_type: str, leads_into_code: bool = False):
@@ -797,8 +856,14 @@ class DeckPreprocessor(Preprocessor):
                     add = text
                 elif leads_in:
                     parts = sentences(text)
-                    first = "" if long_seen or len(parts) < 2 else lead(" ".join(parts[:-1]), 160)
-                    add = f"{first.rstrip(' …')} … {parts[-1]}" if first else parts[-1]
+                    # the last sentence leads in; the ones it refers back to ("... the great
+                    # circle instead:", "... rejects such averages:") go with it
+                    k = len(parts) - 1
+                    while k > 0 and refers_back(parts[k]):
+                        k -= 1
+                    first = "" if long_seen or k < 1 else lead(" ".join(parts[:k]), 160)
+                    tail = " ".join(parts[k:])
+                    add = f"{first.rstrip(' …')} … {tail}" if first else tail
                     long_seen = True
                 elif not long_seen or bare:
                     long_seen = True
@@ -806,7 +871,21 @@ class DeckPreprocessor(Preprocessor):
             elif k == "math":
                 add = block
             elif k == "list":
-                add = "\n".join(condense_item(it) for it in list_items(block))
+                # a list taller than a slide: its items on as many slides as they need
+                chunks: list[list[str]] = [[]]
+                for it in list_items(block):
+                    item = condense_item(it)
+                    if chunks[-1] and text_height("\n".join(chunks[-1] + [item])) > LIST_ROOM:
+                        chunks.append([])
+                    chunks[-1].append(item)
+                if len(chunks) > 1:  # as many items on each slide as can be
+                    items = [it for chunk in chunks for it in chunk]
+                    size = -(-len(items) // len(chunks))
+                    chunks = [items[j : j + size] for j in range(0, len(items), size)]
+                for chunk in chunks[:-1]:
+                    shown.append(("\n".join(chunk), tied))
+                    tied = False
+                add = "\n".join(chunks[-1])
             elif k in {"table", "code"}:
                 add = block if tied or before is None else None
             elif k == "box":
@@ -832,9 +911,20 @@ class DeckPreprocessor(Preprocessor):
             h = sum(text_height(t) for t in group)
             if all(t.startswith("#") for t in slides[-1]) and height + h > budget:
                 # never a heading alone: the group's start on the heading's slide
-                while group and height + text_height(group[0]) <= SLIDE_HEIGHT - 40:
-                    height += text_height(group[0])
-                    slides[-1].append(group.pop(0))
+                while group:
+                    # an equation goes with the words that go on after it ("which is 0 when
+                    # ..."): both on the heading's slide (to its foot), or both on the next
+                    take = 1
+                    while take < len(group) and kind(group[take - 1]) == "math" and (
+                        continues(group[take])
+                    ):
+                        take += 1
+                    room = SLIDE_HEIGHT - (40 if take == 1 else 0)
+                    if height + sum(text_height(t) for t in group[:take]) > room:
+                        break
+                    height += sum(text_height(t) for t in group[:take])
+                    slides[-1].extend(group[:take])
+                    del group[:take]
                 if group:
                     slides.append([])
                     height = 0
@@ -895,7 +985,7 @@ class DeckPreprocessor(Preprocessor):
             cells.append(_markdown(f"Exercise {n + 1}, with its solution:\n\n{opened}", "notes"))
         return cells or [_markdown(heading, slide_type)]
 
-    def code(self, cell):
+    def code(self, cell, read: bool = False):
         """A code cell on a slide: figures without their code (caption under them, alt text,
         caption and printout in the notes); helpers and source listings in the notes; the
         printouts of a cell merged into one block; code and printout on two slides when together
@@ -911,6 +1001,7 @@ class DeckPreprocessor(Preprocessor):
                 notes += f"\n\nIt prints:\n\n```text\n{text}\n```"
             return [_markdown(notes, "notes")]
         cell.outputs = merge_streams(cell.get("outputs", []))
+        self.streams = cell.outputs
         printed = "".join(
             str(o.get("text", "")) for o in cell.outputs if o.get("output_type") == "stream"
         ).rstrip("\n")
@@ -928,7 +1019,7 @@ class DeckPreprocessor(Preprocessor):
             # A table the cell displays: the display call is boilerplate, the table the point.
             cell.metadata["transient"] = {"remove_source": True}
         if is_figure(cell):
-            return self.figure(cell, printed)
+            return self.figure(cell, printed, read)
         shown, helpers = split_helpers(cell.source, self.named)
         notes = [f"The code: {summary(re.sub(r'(?m)^# helper .*$', '', shown))}"]
         if helpers:
@@ -959,7 +1050,7 @@ class DeckPreprocessor(Preprocessor):
                 notes = ["The table that the code before displays."]
         return out + [_markdown("\n\n".join(notes), "notes")]
 
-    def figure(self, cell, printed: str):
+    def figure(self, cell, printed: str, read: bool = False):
         """The figure is the point: the code that drew it stays in the book, the text it printed
         goes to the notes; its caption (the book's, `mystnb.figure.caption`) is shortened to its
         first sentence under it and is the alt text of its images."""
@@ -984,6 +1075,31 @@ class DeckPreprocessor(Preprocessor):
         if printed:
             notes.append(f"Printed by the cell:\n\n```text\n{printed}\n```")
         cells.append(_markdown("\n\n".join(notes), "notes"))
+        if read and printed:
+            # the text after it reads its printout ("The norms printed above: ..."): the
+            # printout on a slide of its own after the figure, not in the notes alone
+            printout = copy.deepcopy(cell)
+            printout.outputs = [
+                o for o in merge_streams(self.streams) if o.get("output_type") == "stream"
+            ]
+            printout.metadata["deck"] = "printout"
+            printout.metadata.pop("mystnb", None)
+            _set(printout, "subslide")
+            if printout.get("id"):
+                printout["id"] = printout["id"][:56] + "-out"
+            first = next((x.strip() for x in printed.split("\n") if x.strip()), "")
+            width = max((len(x) for x in printed.split("\n")), default=0)
+            if width > 92:
+                tag = "deck-narrow" if width <= 110 else "deck-narrower"
+                printout.metadata["tags"] = sorted(set(printout.metadata.get("tags", [])) | {tag})
+            cells += [
+                printout,
+                _markdown(
+                    "The printout of the figure's code, which the text reads, from its first "
+                    f"line: {first}",
+                    "notes",
+                ),
+            ]
         return cells
 
     def fit(self, cells):
@@ -1076,6 +1192,98 @@ class DeckPreprocessor(Preprocessor):
                 height += h
             prev = cell
         return cells
+
+
+SPARSE = 180  # px: a slide of text no taller than this is nearly empty (a heading and a line)
+JOIN_HEIGHT = 660  # px: what two joined slides may take of the 700 px slide (measured heights)
+
+
+def full_width_height(cell) -> int:
+    """A figure's height at the slide's full width (no height limit): a tall figure would fill
+    a slide of its own and shrinks under text."""
+    height = 0
+    for out in cell.get("outputs", []):
+        data = out.get("data", {})
+        if "image/png" in data:
+            w, h = png_size(str(data["image/png"]))
+            height += 30 + int(h * 940 / max(w, 1))
+        elif "text/html" in data:
+            height += ANIMATION_HEIGHT
+    return height
+
+
+def _height(cell) -> int:
+    if cell.cell_type == "markdown":
+        return 40 if "deck-caption" in cell.source else text_height(cell.source)
+    return figure_height(cell) if is_figure(cell) else code_height(cell)
+
+
+def join_sparse(cells):
+    """No nearly empty slides: a slide of one short text (a heading and a sentence, a lone
+    line) joins the slide of code or figure that it leads into, when the two fit one screen (the
+    code then fades in under it); a lone conclusion ("What to notice. ...") joins the figure or
+    printout it reads, fading in under it, when both fit. A heading's slide, the exercises, the
+    references and the title and aims stay as they are."""
+    shown = [c for c in cells if _slide_type(c) != "notes"]
+    slides: list[list] = []
+    for c in shown:
+        if _slide_type(c) in {"slide", "subslide"} or not slides:
+            slides.append([c])
+        else:
+            slides[-1].append(c)
+
+    def sparse(slide) -> bool:
+        if any(c.cell_type != "markdown" for c in slide):
+            return False
+        text = "\n\n".join(c.source for c in slide)
+        if re.search(r"deck-chapter|^#+ (?:In this chapter|Exercises|References)|^:::|"
+                     r"^\d+\. ", text, re.M) or slide[0].metadata["slideshow"].get("data"):
+            return False
+        return sum(_height(c) for c in slide) <= SPARSE
+
+    def evidence(slide) -> bool:  # a slide of code, printout or figure, no heading on it
+        return slide[0].cell_type == "code" and not slide[0].metadata["slideshow"].get("data")
+
+    def height(slide) -> int:
+        # a figure counts at the slide's full width: text shares its slide only when the figure
+        # stays as large as the slide allows (the template fits it to the room left)
+        # code as measured in the decks (about 20 px a line, `code_height` keeps a margin)
+        return sum(
+            full_width_height(c)
+            if is_figure(c)
+            else int(code_height(c) * 0.85)
+            if c.cell_type == "code"
+            else _height(c)
+            for c in slide
+        )
+
+    joined: set[int] = set()
+    for n, slide in enumerate(slides):
+        if not sparse(slide) or n in joined:
+            continue
+        prev = slides[n - 1] if n > 0 and n - 1 not in joined else None
+        nxt = slides[n + 1] if n + 1 < len(slides) else None
+        conclusion = bool(CONCLUSION.match(slide[0].source.lstrip()))
+        back = (
+            not slide[0].source.startswith("#")
+            and prev is not None
+            and any(c.cell_type == "code" for c in prev)
+            and height(prev) + height(slide) <= JOIN_HEIGHT
+        )
+        ahead = (
+            not conclusion
+            and nxt is not None
+            and _slide_type(nxt[0]) == "subslide"
+            and evidence(nxt)
+            and height(slide) + height(nxt) <= JOIN_HEIGHT
+        )
+        if conclusion and back or (back and not ahead):
+            _set(slide[0], "fragment")  # after the evidence it reads
+            joined.add(n)
+        elif ahead:
+            _set(nxt[0], "-" if is_figure(nxt[0]) else "fragment")
+            joined.add(n + 1)
+    return cells
 
 
 def _book_title(folder: Path) -> str:

@@ -133,7 +133,13 @@ def test_a_figure_shares_its_slide_only_with_its_lead_in(path):
         if deck.is_figure(cell):
             if st not in {"slide", "subslide"}:
                 lead = prev.source if prev is not None else ""
-                if not (slide_text.lstrip().startswith("#") or introduces(lead)):
+                # a short lead alone on its slide joins what it introduces (join_sparse)
+                joined = (
+                    slide_text.strip() == lead.strip()
+                    and deck.text_height(lead) <= deck.SPARSE
+                    and not deck.CONCLUSION.match(lead.lstrip())
+                )
+                if not (slide_text.lstrip().startswith("#") or introduces(lead) or joined):
                     bad.append(f"figure under {lead[:60]!r}")
             figure_on_slide = True
         elif figure_on_slide and st not in {"slide", "subslide"}:
@@ -255,10 +261,11 @@ def test_an_experiments_conclusion_is_on_a_slide_and_opens_its_own_notes(path):
     last_slide = ""
     for c in out:
         if kind(c) != "notes":
-            if c.cell_type == "markdown" and kind(c) in {"slide", "subslide"}:
-                last_slide = c.source
-            elif kind(c) in {"slide", "subslide"}:
+            # the text of the slide so far (a conclusion may fade in under its figure)
+            if kind(c) in {"slide", "subslide"}:
                 last_slide = ""
+            if c.cell_type == "markdown":
+                last_slide += c.source
             continue
         m = concl.match(c.source.lstrip())
         if m and m.group(0) not in last_slide:
@@ -291,3 +298,155 @@ def test_no_slide_orders_the_audience_to_work_a_widget(path):
         if c.cell_type == "markdown" and kind(c) != "notes" and orders.search(c.source)
     ]
     assert found == [], f"{path.stem}: slides order the audience to use a widget: {found}"
+
+
+def shown_markdown_cells(out):
+    return [c for c in out if c.cell_type == "markdown" and kind(c) != "notes"]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_a_printout_the_conclusion_reads_is_on_a_slide(path):
+    """A figure's printout that the conclusion after it reads ("What to notice. The norms printed
+    above: ...") is on a slide, not only in the notes (4.4's lerp and slerp norms, which the
+    exercises also ask to compare with)."""
+    nb, out = laid_out(path)
+    on_slides = "".join(
+        str(o.get("text", ""))
+        for c in out
+        if c.cell_type == "code" and kind(c) != "notes"
+        for o in c.get("outputs", [])
+    )
+    cells = [c for c in nb.cells if kind(c) != "skip"]
+    missing = []
+    for n, cell in enumerate(cells):
+        if cell.cell_type != "code":
+            continue
+        after = next((c for c in cells[n + 1 :] if c.cell_type == "markdown"), None)
+        if after is None or not deck.CONCLUSION.match(after.source.lstrip()):
+            continue
+        if not re.search(r"\bprinted (?:above|table|norms|numbers)\b", after.source):
+            continue
+        for o in cell.get("outputs", []):
+            for line in str(o.get("text", "")).splitlines():
+                if line.strip() and line not in on_slides:
+                    missing.append(line[:50])
+    assert missing == [], f"{path.stem}: a printout the text reads is on no slide: {missing}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_no_shortened_text_loses_what_it_refers_back_to(path):
+    """Text a slide shortens keeps what its sentences refer back to: after a " … " no sentence
+    says "instead", "such", "this", "these", "which" or "it" about a sentence left out ("... follows
+    the great circle instead", "... rejects such averages"); and the words that go on after an
+    equation ("which is 0 when ...") are on the equation's slide."""
+    _, out = laid_out(path)
+    bad = []
+    for c in shown_markdown_cells(out):
+        text = " ".join(c.source.split())
+        for m in re.finditer(r" … (?=[A-Z`$*{(])", text):
+            after = deck.sentences(text[m.end() :].split("$$")[0])
+            if after and deck.refers_back(after[0]):
+                bad.append(after[0][:70])
+        first = next((b for b in deck.split_blocks(c.source) if deck.kind(b) != "heading"), "")
+        if deck.kind(first) == "paragraph" and re.match(r"(?:which|where|so that)\b", first):
+            bad.append(f"on a slide without its equation: {first[:60]}")
+    assert bad == [], f"{path.stem}: {bad}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_a_list_items_formula_and_definition_stay_with_it(path):
+    """A list item shortened on a slide keeps its formula ("**FID**: fit Gaussians ...;
+    FID = ...") and a term's definition ("**Precision and recall** ...: ... *precision* is ...")
+    whole: what a slide shows of a list item never ends in "…" before a formula."""
+    nb, out = laid_out(path)
+    on_slides = " ".join(" ".join(c.source.split()) for c in shown_markdown_cells(out))
+    cut = []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown" or kind(cell) in {"skip", "notes"}:
+            continue
+        for block in deck.split_blocks(cell.source):
+            if deck.kind(block) != "list":
+                continue
+            for item in deck.list_items(block):
+                body = deck.unpoint(" ".join(item.split()))
+                body = deck.LIST_ITEM.sub("", body, count=1)
+                if len(body) > deck.WHOLE_ITEM or body[:60] not in on_slides:
+                    continue  # too long for a slide, or not on one (an exercise's, the notes')
+                whole = deck.DEFINITION.match(body) or deck.FORMULA.search(body)
+                if whole and body not in on_slides:
+                    cut.append(body[:60])
+    assert cut == [], f"{path.stem}: list items cut before their formula or definition: {cut}"
+
+
+def _slides(out):
+    slides = []
+    for c in out:
+        if kind(c) == "notes":
+            continue
+        if kind(c) in {"slide", "subslide"} or not slides:
+            slides.append([c])
+        else:
+            slides[-1].append(c)
+    return slides
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_no_nearly_empty_slide_before_what_it_leads_into(path):
+    """A slide of a heading and a line (or a lone short paragraph) does not stand before the code
+    or figure it introduces when the two fit one screen (00's "The two players" and its code);
+    a lone conclusion does not stand after the figure or printout it reads when both fit."""
+    _, out = laid_out(path)
+    slides = _slides(out)
+    sparse = []
+    for n, slide in enumerate(slides):
+        text = "\n\n".join(c.source for c in slide if c.cell_type == "markdown")
+        if len(slide) != sum(c.cell_type == "markdown" for c in slide) or re.search(
+            r"deck-chapter|^#+ (?:In this chapter|Exercises|References)|^:::|^\d+\. ", text, re.M
+        ):
+            continue
+        height = sum(deck.text_height(c.source) for c in slide)
+        if height > deck.SPARSE:
+            continue
+        nxt = slides[n + 1] if n + 1 < len(slides) else None
+        if (
+            nxt is not None
+            and kind(nxt[0]) == "subslide"
+            and nxt[0].cell_type == "code"
+            and not nxt[0].metadata["slideshow"].get("data")
+            and not deck.CONCLUSION.match(text.lstrip())
+            and height
+            + sum(
+                deck.full_width_height(c)
+                if deck.is_figure(c)
+                else int(deck.code_height(c) * 0.85)
+                if c.cell_type == "code"
+                else deck.text_height(c.source)
+                for c in nxt
+            )
+            <= deck.JOIN_HEIGHT
+        ):
+            sparse.append(" ".join(text.split())[:60])
+    assert sparse == [], f"{path.stem}: nearly empty slides before what they introduce {sparse}"
+
+
+@pytest.mark.parametrize("path", [p for p in CHAPTERS if p.stem[:2] != "00"], ids=lambda p: p.stem)
+def test_every_chapter_has_an_in_this_chapter_slide(path):
+    """Every numbered chapter's deck says what the chapter does after its title slide, from its
+    list of aims or, where the opening has none (chapter 5), from its "This chapter ..." lines."""
+    _, out = laid_out(path)
+    assert any(c.source.startswith("## In this chapter") for c in shown_markdown_cells(out)), (
+        f"{path.stem}: no 'In this chapter' slide"
+    )
+
+
+def test_no_slide_calls_the_books_sources_notes():
+    """In a deck "notes" are the speaker notes: a slide says "the sources this book draws on",
+    not "the notes this book draws on" (01's third exercise, 02's 2.3)."""
+    bad = []
+    for path in CHAPTERS:
+        _, out = laid_out(path)
+        for c in shown_markdown_cells(out):
+            m = re.search(r"\b(?:the|some) notes (?:this book|list|say)\b", c.source, re.I)
+            if m:
+                bad.append(f"{path.stem}: {m.group(0)}")
+    assert bad == [], bad

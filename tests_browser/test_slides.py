@@ -456,6 +456,8 @@ SLIDE_READING_JS = """() => {
     });
     const headings = blocks.filter(e => e.matches('h1, h2, h3'));
     const content = blocks.filter(e => !e.matches('h1, h2, h3') && (isMedia(e) || e.innerText.trim()));
+    const deckHeightOf = () =>
+        parseFloat(document.querySelector('.reveal .slides').style.height) || 700;
     const figures = [...s.querySelectorAll('.jp-RenderedImage img, .animation img')]
         .filter(visible).map(img => {
             const r = img.getBoundingClientRect();
@@ -463,7 +465,12 @@ SLIDE_READING_JS = """() => {
             // what the picture takes inside its box (object-fit: contain letterboxes it)
             const w = Math.min(r.width, r.height * nw / nh), h = Math.min(r.height, r.width * nh / nw);
             const maxH = parseFloat(getComputedStyle(img).maxHeight) * scale || Infinity;
-            return {share: w / sr.width, full: h >= maxH - 2 * scale,
+            const image = !!img.closest('.jp-RenderedImage');
+            return {share: w / sr.width, full: h >= maxH - 2 * scale, image,
+                    // as large as the slide allows: its full width, or the slide's full height
+                    fills: !image || w >= 0.97 * sr.width
+                           || Math.max(s.scrollHeight, s.offsetHeight) >= deckHeightOf() - 30,
+                    scaled: w / nw,
                     off: Math.abs((r.left + r.right) / 2 - (sr.left + sr.right) / 2) / sr.width,
                     alt: img.getAttribute('alt') || ''};
         });
@@ -488,6 +495,8 @@ SLIDE_READING_JS = """() => {
             .filter(e => !e.closest('.jp-CodeCell, details')).map(e => e.innerText).join(' '),
         dangling, headingOnly: headings.length > 0 && content.length === 0,
         isTitle: !!s.querySelector('.deck-chapter'),
+        heading: headings.length ? headings[0].textContent.replace(/\u00b6/g, '').trim() : '',
+        running: (s.querySelector(':scope > .deck-running') || {}).textContent || '',
         tall: height > deckHeight + 1,
         cued: scrolls && cue.content.includes('scroll') && cue.visibility !== 'hidden'
               && cue.display !== 'none',
@@ -639,3 +648,31 @@ def test_scroll_cue_only_where_there_is_more_to_see(open_deck, deck):
     page.evaluate("() => { location.hash = '#/'; }")
     assert stray == [], f"{deck}: a scroll cue on a slide with nothing more below: {stray}"
     assert missing == [], f"{deck}: more below the slide's foot and no cue: {missing}"
+
+
+@pytest.mark.parametrize("deck", CHAPTERS)
+def test_a_follow_on_slide_repeats_its_sections_heading(open_deck, deck):
+    """A section that goes on over several slides names itself on each of them ("2.1 Saturation
+    (continued)", small, at the top): whoever lands on a follow-on slide sees its section."""
+    bad, current = [], ""
+    for where, r in read_slides(open_deck, deck):
+        if r["heading"]:
+            current = r["heading"]
+            continue
+        if r["running"].strip() != f"{current} (continued)":
+            bad.append(f"{where} {r['running']!r} under {current!r}")
+    assert bad == [], f"{deck}: follow-on slides without their section's heading {bad[:8]}"
+
+
+@pytest.mark.parametrize("deck", CHAPTERS)
+def test_a_figure_is_as_large_as_its_slide_allows(open_deck, deck):
+    """A figure takes the room its slide leaves: the slide's full width, or (a tall figure, a
+    grid of panels) its full height, scaled up rather than capped at a fixed size, so that its
+    panels' labels stay legible when projected."""
+    small = [
+        f"{where} {f['share']:.0%} wide, scaled {f['scaled']:.2f}"
+        for where, r in read_slides(open_deck, deck)
+        for f in r["figures"]
+        if not f["fills"]
+    ]
+    assert small == [], f"{deck}: figures smaller than their slide allows {small}"
