@@ -915,8 +915,10 @@ class DeckPreprocessor(Preprocessor):
                     # an equation goes with the words that go on after it ("which is 0 when
                     # ..."): both on the heading's slide (to its foot), or both on the next
                     take = 1
-                    while take < len(group) and kind(group[take - 1]) == "math" and (
-                        continues(group[take])
+                    while (
+                        take < len(group)
+                        and kind(group[take - 1]) == "math"
+                        and (continues(group[take]))
                     ):
                         take += 1
                     room = SLIDE_HEIGHT - (40 if take == 1 else 0)
@@ -1236,8 +1238,12 @@ def join_sparse(cells):
         if any(c.cell_type != "markdown" for c in slide):
             return False
         text = "\n\n".join(c.source for c in slide)
-        if re.search(r"deck-chapter|^#+ (?:In this chapter|Exercises|References)|^:::|"
-                     r"^\d+\. ", text, re.M) or slide[0].metadata["slideshow"].get("data"):
+        if re.search(
+            r"deck-chapter|^#+ (?:In this chapter|Exercises|References)|^:::|"
+            r"^\d+\. ",
+            text,
+            re.M,
+        ) or slide[0].metadata["slideshow"].get("data"):
             return False
         return sum(_height(c) for c in slide) <= SPARSE
 
