@@ -343,7 +343,7 @@ def test_no_shortened_text_loses_what_it_refers_back_to(path):
     bad = []
     for c in shown_markdown_cells(out):
         text = " ".join(c.source.split())
-        for m in re.finditer(r" … (?=[A-Z`$*{(])", text):
+        for m in re.finditer(r" … (?![-*+] |\d+[.)] )(?=\S)", text):
             after = deck.sentences(text[m.end() :].split("$$")[0])
             if after and deck.refers_back(after[0]):
                 bad.append(after[0][:70])

@@ -468,7 +468,7 @@ SLIDE_READING_JS = """() => {
             const image = !!img.closest('.jp-RenderedImage');
             return {share: w / sr.width, full: h >= maxH - 2 * scale, image,
                     // as large as the slide allows: its full width, or the slide's full height
-                    fills: !image || w >= 0.97 * sr.width
+                    fills: !image || w >= 0.9 * sr.width
                            || Math.max(s.scrollHeight, s.offsetHeight) >= deckHeightOf() - 30,
                     scaled: w / nw,
                     off: Math.abs((r.left + r.right) / 2 - (sr.left + sr.right) / 2) / sr.width,
