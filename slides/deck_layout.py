@@ -45,6 +45,13 @@ rewrites the MyST:
   `data-scroll="code"` (the template styles it and shows a "scroll for more" cue while there is
   more below; `tests_browser/test_slides.py` allows a scrollbar only there and on the reference
   list, `data-scroll="references"`);
+- **nothing shortened out of its sense, no nearly empty slide**: a lead keeps the sentences its
+  last one refers back to (`refers_back`: "instead", "such", "which", ...), an equation keeps
+  the words that go on after it on its slide, a list item that defines a term or holds a formula
+  is whole (a long list goes on over slides), a figure's printout that its conclusion reads gets
+  a slide, and `join_sparse` puts a slide of a heading and a line (or a lone short paragraph)
+  together with the code or figure it leads into, and a lone conclusion under the evidence it
+  reads, when they fit one screen (a figure counted at the slide's full width);
 - **notes on every slide**: the section's text, a continuation slide's text, the figure's
   caption, one line on what the code does (its first comment or docstring, else the library
   functions it calls, `summary`) and what it prints, the exercise's solution.
