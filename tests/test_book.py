@@ -268,3 +268,30 @@ def sections_without_questions(path: Path) -> list[str]:
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_every_section_ends_with_check_yourself_questions(path: Path) -> None:
     assert sections_without_questions(path) == []
+
+
+# The penalty's coefficient is λ in the prose and the tables, as in the papers; the spelled-out
+# "lambda" is Python's keyword (a reader of the tables meets it only by mistake).
+SPELLED_LAMBDA = re.compile(r"\blambda\b(?!\s*[a-z_, ]*:)")
+
+
+def spelled_lambdas(text: str) -> list[str]:
+    """Each "lambda" in `text` that is not Python's `lambda ...:`, with its neighbourhood."""
+    return [text[max(0, m.start() - 30) : m.end() + 10] for m in SPELLED_LAMBDA.finditer(text)]
+
+
+def test_the_shipped_benchmark_tables_write_lambda_as_the_symbol() -> None:
+    """bench/mode_collapse.py --markdown-only rewrites them from their JSON."""
+    for table in sorted((ROOT / "ganlab" / "results").glob("*.md")):
+        assert spelled_lambdas(table.read_text(encoding="utf-8")) == [], table.name
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_no_markdown_output_spells_out_lambda(path: Path) -> None:
+    """A table or text a cell displays as Markdown says λ, not "lambda"."""
+    found = []
+    for i, cell in enumerate(load(path)["cells"]):
+        for output in cell.get("outputs", []):
+            text = "".join(output.get("data", {}).get("text/markdown", ""))
+            found += [(i, s) for s in spelled_lambdas(text)]
+    assert found == []
