@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -294,4 +296,40 @@ def test_no_markdown_output_spells_out_lambda(path: Path) -> None:
         for output in cell.get("outputs", []):
             text = "".join(output.get("data", {}).get("text/markdown", ""))
             found += [(i, s) for s in spelled_lambdas(text)]
+    assert found == []
+
+
+def strings_with_a_space_before_a_comma(source: str) -> list[str]:
+    """The string constants of Python `source` with " ," in them (a title joined with " , "
+    reads "Ankle boot , Sandal"); IPython's % and ! lines are left out before parsing."""
+    code = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in source.splitlines())
+    with warnings.catch_warnings():  # a chapter's "\p" in a plain string is not the point here
+        warnings.simplefilter("ignore")
+        tree = ast.parse(code)
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and " ," in node.value
+    ]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_no_figure_title_or_printout_puts_a_space_before_a_comma(path: Path) -> None:
+    """The chapter's code and the text it prints; the package's strings are checked below."""
+    found = []
+    for i, cell in enumerate(load(path)["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        found += [(i, s) for s in strings_with_a_space_before_a_comma("".join(cell["source"]))]
+        for output in cell["outputs"]:
+            text = "".join(output.get("text", ""))
+            found += [(i, ln) for ln in text.splitlines() if re.search(r"\S ,", ln)]
+    assert found == []
+
+
+def test_no_string_of_the_package_puts_a_space_before_a_comma() -> None:
+    found = []
+    for module in sorted((ROOT / "ganlab").rglob("*.py")):
+        source = module.read_text(encoding="utf-8")
+        found += [(module.name, s) for s in strings_with_a_space_before_a_comma(source)]
     assert found == []
