@@ -333,3 +333,24 @@ def test_no_string_of_the_package_puts_a_space_before_a_comma() -> None:
         source = module.read_text(encoding="utf-8")
         found += [(module.name, s) for s in strings_with_a_space_before_a_comma(source)]
     assert found == []
+
+
+# A Solution dropdown's box is narrower than a code cell: about 76 characters fit at 1366 px
+# (tests_browser/test_rendered_book.py measures it).
+DROPDOWN_CODE_COLUMN = 76
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_every_code_line_of_a_markdown_cell_fits_a_solution_box(path: Path) -> None:
+    """The code blocks of the text (most are in the exercises' Solution dropdowns)."""
+    found = []
+    for i, cell in enumerate(load(path)["cells"]):
+        if cell["cell_type"] != "markdown":
+            continue
+        fenced = False
+        for line in "".join(cell["source"]).splitlines():
+            if line.lstrip().startswith("```"):
+                fenced = not fenced
+            elif fenced and len(line) > DROPDOWN_CODE_COLUMN:
+                found.append((i, line))
+    assert found == []
