@@ -1,11 +1,12 @@
 /* Keeps punctuation with the formula it belongs to. The browser may break a line on either
    side of an inline formula (MathJax's output is an atomic inline box), so a "." or ")," after
-   $...$ could start a line of its own. This wraps the formula together with the punctuation
-   right after it (and an opening bracket right before it) in <span class="ganlab-nobreak">,
-   which _static/ganlab.css keeps on one line. */
+   $...$ could start a line of its own, and so could the "’s" of "$D$’s". This wraps the
+   formula together with the "’s" and the punctuation right after it (and an opening bracket
+   right before it) in <span class="ganlab-nobreak">, which _static/ganlab.css keeps on one
+   line. */
 (function () {
   "use strict";
-  const AFTER = /^[.,;:!?)\]]+/;
+  const AFTER = /^(?:[’']s(?![A-Za-z]))?[.,;:!?)\]]*/;
   const BEFORE = /[(\[]+$/;
 
   function glue() {
@@ -13,7 +14,8 @@
       if (math.parentElement.classList.contains("ganlab-nobreak")) return;
       const next = math.nextSibling;
       const prev = math.previousSibling;
-      const after = next && next.nodeType === Node.TEXT_NODE && next.data.match(AFTER);
+      let after = next && next.nodeType === Node.TEXT_NODE && next.data.match(AFTER);
+      if (after && !after[0]) after = null;
       const before = prev && prev.nodeType === Node.TEXT_NODE && prev.data.match(BEFORE);
       if (!after && !before) return;
       const wrap = document.createElement("span");

@@ -105,13 +105,13 @@ METHODS = {
     "pacgan2": "PacGAN2",
     "pacgan4": "PacGAN4",
     "mbstd": "minibatch std",
-    "wgan-gp": "WGAN-GP (lambda 0.1)",
+    "wgan-gp": "WGAN-GP (λ 0.1)",
     "unrolled5": "unrolled GAN (5 steps)",
     "gan-slow-d": "vanilla GAN, D lr 1e-4 (unrolled's control)",
     "gan-wgan-opt": "vanilla GAN, WGAN-GP's optimiser and 5 D steps (its control)",
-    "wgan-gp-lam10": "WGAN-GP (lambda 10)",
+    "wgan-gp-lam10": "WGAN-GP (λ 10)",
     "wgan-clip": "WGAN (weight clipping, chapter 6)",
-    "wgan-gp-paper": "WGAN-GP (chapter 6: lambda 10, betas (0, 0.9))",
+    "wgan-gp-paper": "WGAN-GP (chapter 6: λ 10, betas (0, 0.9))",
 }
 DEFAULT_METHODS = ["gan", "pacgan2", "pacgan4", "mbstd", "unrolled5", "gan-slow-d", "wgan-gp",
                    "gan-wgan-opt"]  # fmt: skip
@@ -217,13 +217,13 @@ def describe(method: str) -> str:
     if method == "gan-wgan-opt":
         return "Adam(1e-4, betas (0.5, 0.9)) for G and D, 5 D steps per G step, the non-saturating loss of the vanilla GAN"
     if method == "wgan-gp-lam10":
-        return "as WGAN-GP, lambda 10"
+        return "as WGAN-GP, λ 10"
     if method == "wgan-clip":
         return ("chapter 6's WGAN (clipping), Arjovsky et al. 2017: Wasserstein critic clamped "
                 "into [-0.01, 0.01] after every critic step, 5 critic steps, RMSprop(5e-5) for "
                 "G and D")  # fmt: skip
     if method == "wgan-gp-paper":
-        return ("chapter 6's WGAN-GP, Gulrajani et al. 2017: gradient penalty lambda 10, "
+        return ("chapter 6's WGAN-GP, Gulrajani et al. 2017: gradient penalty λ 10, "
                 "5 critic steps, Adam(1e-4, betas (0, 0.9)) for G and D")  # fmt: skip
     remedy = gl.experiments.REMEDIES[REMEDY_OF[method]]
     return remedy.source if remedy.config.changes() else "the default protocol"
@@ -457,6 +457,12 @@ def task_of(result: dict[str, Any], data: str, method: str) -> dict[str, Any]:
     return next(t for t in result["tasks"] if t["data"] == data and t["method"] == method)
 
 
+def greek(text: str) -> str:
+    """``text`` with the penalty's coefficient written as the papers write it: "lambda" -> λ
+    (results written before the tables used the symbol say "lambda")."""
+    return text.replace("lambda", "λ")
+
+
 def write_markdown(path: Path, result: dict[str, Any]) -> None:
     p, runs, name = result["protocol"], result["runs"], result.get("name", "mode_collapse")
     m = result["machine"]
@@ -481,7 +487,7 @@ def write_markdown(path: Path, result: dict[str, Any]) -> None:
         f"**Ours**: seeds {p['seeds'][0]}–{p['seeds'][-1]} (n = {p['n_seeds']}) of each method; "
         f"batch {p['batch_size']}, G and D MLPs of 3 x {p['width']} ReLU, z in R^2, Adam(lr "
         f"{LR:g}, betas (0.5, 0.999)) unless the method sets its own: "
-        + "; ".join(f"{METHODS[k]}: {t}" for k, t in p["remedies"].items())
+        + "; ".join(f"{METHODS[k]}: {greek(t)}" for k, t in p["remedies"].items())
         + ". Evaluation every "
         f"{p['every']} steps on 2,500 samples from fixed latents: high quality = within 3 std "
         "of the nearest mode; a mode is captured if it is the nearest mode of >= 1 "
@@ -637,10 +643,10 @@ NOTES = [
     "- **The papers disagree with each other.** The vanilla GAN captures 1 ring mode in VEEGAN's "
     "table but 6.3 in PacGAN's, and 3.3 vs 17.3 grid modes: the baseline depends on the "
     "architecture and training set-up far more than on the loss.",
-    "- **WGAN-GP.** We use the WGAN-GP authors' own toy setting, lambda 0.1 with Adam(1e-4, "
-    "betas (0.5, 0.9)), 5 critic steps (`--methods wgan-gp-lam10` runs the paper's lambda 10). "
+    "- **WGAN-GP.** We use the WGAN-GP authors' own toy setting, λ 0.1 with Adam(1e-4, "
+    "betas (0.5, 0.9)), 5 critic steps (`--methods wgan-gp-lam10` runs the paper's λ 10). "
     "Its control is the vanilla (non-saturating) GAN with the same optimiser and 5 D steps. GDPP does not "
-    "state its lambda.",
+    "state its λ.",
     "- **Unrolling.** As Metz et al., the look-ahead replays D's own Adam update (from its "
     "current moment estimates) 5 times, differentiably, and D learns 10x slower than G (lr "
     "1e-4 vs 1e-3); they also use the saturating G loss. A slow D alone changes the game, so "
@@ -657,7 +663,7 @@ NOTES = [
 
 CRITIC_NOTES = [
     "- **Chapter 6's critics.** WGAN (clipping) and chapter 6's WGAN-GP use the settings of "
-    "`ganlab.experiments.CRITICS` exactly (RMSprop 5e-5, c = 0.01, 5 critic steps; lambda 10, "
+    "`ganlab.experiments.CRITICS` exactly (RMSprop 5e-5, c = 0.01, 5 critic steps; λ 10, "
     "5 critic steps, Adam(1e-4, betas (0, 0.9))) with this benchmark's networks (3 x 64 ReLU) "
     "and batch 128, on this benchmark's ring (radius 1, std 0.01; the chapter's "
     "`data.ring()` is the same ring scaled by 2: radius 2, std 0.02). The chapter's live run "

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -268,3 +270,87 @@ def sections_without_questions(path: Path) -> list[str]:
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_every_section_ends_with_check_yourself_questions(path: Path) -> None:
     assert sections_without_questions(path) == []
+
+
+# The penalty's coefficient is λ in the prose and the tables, as in the papers; the spelled-out
+# "lambda" is Python's keyword (a reader of the tables meets it only by mistake).
+SPELLED_LAMBDA = re.compile(r"\blambda\b(?!\s*[a-z_, ]*:)")
+
+
+def spelled_lambdas(text: str) -> list[str]:
+    """Each "lambda" in `text` that is not Python's `lambda ...:`, with its neighbourhood."""
+    return [text[max(0, m.start() - 30) : m.end() + 10] for m in SPELLED_LAMBDA.finditer(text)]
+
+
+def test_the_shipped_benchmark_tables_write_lambda_as_the_symbol() -> None:
+    """bench/mode_collapse.py --markdown-only rewrites them from their JSON."""
+    for table in sorted((ROOT / "ganlab" / "results").glob("*.md")):
+        assert spelled_lambdas(table.read_text(encoding="utf-8")) == [], table.name
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_no_markdown_output_spells_out_lambda(path: Path) -> None:
+    """A table or text a cell displays as Markdown says λ, not "lambda"."""
+    found = []
+    for i, cell in enumerate(load(path)["cells"]):
+        for output in cell.get("outputs", []):
+            text = "".join(output.get("data", {}).get("text/markdown", ""))
+            found += [(i, s) for s in spelled_lambdas(text)]
+    assert found == []
+
+
+def strings_with_a_space_before_a_comma(source: str) -> list[str]:
+    """The string constants of Python `source` with " ," in them (a title joined with " , "
+    reads "Ankle boot , Sandal"); IPython's % and ! lines are left out before parsing."""
+    code = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in source.splitlines())
+    with warnings.catch_warnings():  # a chapter's "\p" in a plain string is not the point here
+        warnings.simplefilter("ignore")
+        tree = ast.parse(code)
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and " ," in node.value
+    ]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_no_figure_title_or_printout_puts_a_space_before_a_comma(path: Path) -> None:
+    """The chapter's code and the text it prints; the package's strings are checked below."""
+    found = []
+    for i, cell in enumerate(load(path)["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        found += [(i, s) for s in strings_with_a_space_before_a_comma("".join(cell["source"]))]
+        for output in cell["outputs"]:
+            text = "".join(output.get("text", ""))
+            found += [(i, ln) for ln in text.splitlines() if re.search(r"\S ,", ln)]
+    assert found == []
+
+
+def test_no_string_of_the_package_puts_a_space_before_a_comma() -> None:
+    found = []
+    for module in sorted((ROOT / "ganlab").rglob("*.py")):
+        source = module.read_text(encoding="utf-8")
+        found += [(module.name, s) for s in strings_with_a_space_before_a_comma(source)]
+    assert found == []
+
+
+# A Solution dropdown's box is narrower than a code cell: about 76 characters fit at 1366 px
+# (tests_browser/test_rendered_book.py measures it).
+DROPDOWN_CODE_COLUMN = 76
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_every_code_line_of_a_markdown_cell_fits_a_solution_box(path: Path) -> None:
+    """The code blocks of the text (most are in the exercises' Solution dropdowns)."""
+    found = []
+    for i, cell in enumerate(load(path)["cells"]):
+        if cell["cell_type"] != "markdown":
+            continue
+        fenced = False
+        for line in "".join(cell["source"]).splitlines():
+            if line.lstrip().startswith("```"):
+                fenced = not fenced
+            elif fenced and len(line) > DROPDOWN_CODE_COLUMN:
+                found.append((i, line))
+    assert found == []

@@ -327,6 +327,30 @@ def test_at_phone_width_nothing_is_cut_and_what_scrolls_shows_a_scrollbar(open_p
     )
 
 
+# Code blocks of the admonitions (the exercises' Solution dropdowns, opened first) whose
+# longest line is wider than the box: the reader would scroll a solution sideways.
+ADMONITION_CODE_JS = """() => {
+    document.querySelectorAll('article details').forEach(d => d.open = true);
+    document.querySelectorAll('article .toggle-hidden')  // dropdown admonitions
+        .forEach(e => e.classList.remove('toggle-hidden'));
+    return [...document.querySelectorAll('article div.admonition pre')]
+        .filter(p => p.getClientRects().length && p.scrollWidth > p.clientWidth + 1)
+        .map(p => {
+            const longest = p.textContent.split('\\n')
+                .reduce((a, b) => (b.length > a.length ? b : a), '');
+            return `${p.scrollWidth - p.clientWidth} px over: ${longest.slice(0, 90)}`;
+        });
+}"""
+
+
+def test_code_in_solutions_fits_its_box_at_desktop_width(open_page, doc):
+    """At 1366 px, the width the code column is set for (84 characters in a code cell), every
+    code line of an opened Solution dropdown (or another admonition) fits its narrower box:
+    about 76 characters."""
+    wide = open_page(f"{doc}.html", width=1366).page.evaluate(ADMONITION_CODE_JS)
+    assert wide == [], f"{doc} at 1366 px: code wider than its admonition: {wide}"
+
+
 DISPLAY_MATH_JS = """() => [...document.querySelectorAll('article div.math mjx-container')]
     .map(c => ({w: c.querySelector('mjx-math').getBoundingClientRect().width, room: c.clientWidth,
                 tex: (c.querySelector('mjx-assistive-mml') || c).textContent.slice(0, 60)}))
@@ -341,8 +365,9 @@ def test_display_equations_fit_a_phone(open_phone, doc):
     assert wide == [], f"{doc}: display equations wider than the phone column: {wide}"
 
 
-# Inline formulas followed right away by punctuation (or preceded by an opening bracket) whose
-# punctuation starts a line of its own, away from the formula.
+# Inline formulas followed right away by punctuation or a possessive "’s" (or preceded by an
+# opening bracket) whose punctuation starts a line of its own, away from the formula; and each
+# "’s" right after a formula that is not glued to it (it would wrap at some other width).
 ORPHAN_JS = """() => {
     document.querySelectorAll('article details').forEach(d => d.open = true);
     document.querySelectorAll('article .toggle-hidden')  // dropdown admonitions
@@ -361,11 +386,14 @@ ORPHAN_JS = """() => {
         const box = m.getBoundingClientRect();
         const after = m.nextSibling && m.nextSibling.nodeType === 3 ? m.nextSibling
                       : textAfter(m, true);
-        if (after && /^[.,;:!?)\\]]/.test(after.data)) {
+        if (after && /^([.,;:!?)\\]]|[’']s(?![A-Za-z]))/.test(after.data)) {
             const r = document.createRange(); r.setStart(after, 0); r.setEnd(after, 1);
             const p = r.getBoundingClientRect();
             if (p.width && p.left < box.left - 1)
                 found.push(`"${after.data[0]}" after ${m.textContent.slice(0, 40)}`);
+            if (/^[’']s/.test(after.data) && after === m.nextSibling
+                    && !m.parentElement.classList.contains('ganlab-nobreak'))
+                found.push(`"${after.data.slice(0, 2)}" not glued to ${m.textContent.slice(0, 40)}`);
         }
         const before = m.previousSibling && m.previousSibling.nodeType === 3
                        ? m.previousSibling : null;
@@ -382,8 +410,9 @@ ORPHAN_JS = """() => {
 
 
 def test_punctuation_stays_with_its_formula(visit, open_phone, doc):
-    """A "." or ")," right after an inline formula (or a "(" right before one) is on the
-    formula's line, at desktop and at phone width (_static/ganlab.js keeps them together)."""
+    """A "." or ")," or the "’s" of "$D$’s" right after an inline formula (or a "(" right
+    before one) is on the formula's line, at desktop and at phone width (_static/ganlab.js
+    keeps them together)."""
     for width, page in (("1280 px", visit(doc).page),
                         ("390 px", open_phone(f"{doc}.html"))):  # fmt: skip
         orphans = page.evaluate(ORPHAN_JS)
