@@ -351,6 +351,37 @@ def test_code_in_solutions_fits_its_box_at_desktop_width(open_page, doc):
     assert wide == [], f"{doc} at 1366 px: code wider than its admonition: {wide}"
 
 
+# Figures (not animations) that a phone shows at under 60 % of their natural width, where
+# matplotlib's 10-11 pt text (100 dpi) becomes too small to read; and figures wider than the
+# column whose box scrolls without the cue under it that says so.
+PHONE_FIGURES_JS = """() => {
+    const small = [], uncued = [];
+    for (const img of document.querySelectorAll('article figure img')) {
+        if (img.closest('.animation') || !img.naturalWidth) continue;
+        const name = (img.closest('figure').id || img.src.split('/').pop()).slice(0, 40);
+        const shown = img.getBoundingClientRect().width;
+        if (shown < 0.6 * img.naturalWidth - 1)
+            small.push(`${name}: ${Math.round(shown)} of ${img.naturalWidth} px`);
+        const box = img.closest('.ganlab-figure-scroll');
+        if (box && box.scrollWidth > box.clientWidth + 1) {
+            const cue = box.nextElementSibling;
+            if (!cue || !cue.classList.contains('ganlab-swipe-cue') || !cue.offsetHeight)
+                uncued.push(name);
+        }
+    }
+    return {small, uncued};
+}"""
+
+
+def test_figures_stay_legible_on_a_phone(open_phone, doc):
+    """At 390 px a figure shows at 60 % of its natural width or more (ganlab.css: 65 %), in a
+    box that scrolls sideways with a visible cue where it is wider than the column (that the
+    box's scrollbar shows is checked above)."""
+    found = open_phone(f"{doc}.html").evaluate(PHONE_FIGURES_JS)
+    assert found["small"] == [], f"{doc} at 390 px: figures too small to read: {found['small']}"
+    assert found["uncued"] == [], f"{doc} at 390 px: scrolling figures, no cue: {found['uncued']}"
+
+
 DISPLAY_MATH_JS = """() => [...document.querySelectorAll('article div.math mjx-container')]
     .map(c => ({w: c.querySelector('mjx-math').getBoundingClientRect().width, room: c.clientWidth,
                 tex: (c.querySelector('mjx-assistive-mml') || c).textContent.slice(0, 60)}))
