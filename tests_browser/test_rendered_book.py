@@ -327,14 +327,16 @@ def test_at_phone_width_nothing_is_cut_and_what_scrolls_shows_a_scrollbar(open_p
     )
 
 
-# Code blocks of the admonitions (the exercises' Solution dropdowns, opened first) whose
-# longest line is wider than the box: the reader would scroll a solution sideways.
+# Code blocks of the admonitions (the exercises' Solution dropdowns, and the toggles of
+# hide-input cells, opened first) whose longest line is wider than the box: the reader would
+# scroll a solution or a cell's code sideways.
 ADMONITION_CODE_JS = """() => {
     document.querySelectorAll('article details').forEach(d => d.open = true);
     document.querySelectorAll('article .toggle-hidden')  // dropdown admonitions
         .forEach(e => e.classList.remove('toggle-hidden'));
-    return [...document.querySelectorAll('article div.admonition pre')]
-        .filter(p => p.getClientRects().length && p.scrollWidth > p.clientWidth + 1)
+    return [...document.querySelectorAll('article .admonition pre')]
+        .filter(p => !p.closest('.cell_output') && p.getClientRects().length
+                     && p.scrollWidth > p.clientWidth + 1)
         .map(p => {
             const longest = p.textContent.split('\\n')
                 .reduce((a, b) => (b.length > a.length ? b : a), '');
@@ -345,8 +347,8 @@ ADMONITION_CODE_JS = """() => {
 
 def test_code_in_solutions_fits_its_box_at_desktop_width(open_page, doc):
     """At 1366 px, the width the code column is set for (84 characters in a code cell), every
-    code line of an opened Solution dropdown (or another admonition) fits its narrower box:
-    about 76 characters."""
+    code line of an opened Solution dropdown (or another admonition) fits its narrower box
+    (about 76 characters), and so does the code of an opened hide-input cell."""
     wide = open_page(f"{doc}.html", width=1366).page.evaluate(ADMONITION_CODE_JS)
     assert wide == [], f"{doc} at 1366 px: code wider than its admonition: {wide}"
 
