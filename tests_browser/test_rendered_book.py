@@ -353,13 +353,14 @@ def test_code_in_solutions_fits_its_box_at_desktop_width(open_page, doc):
     assert wide == [], f"{doc} at 1366 px: code wider than its admonition: {wide}"
 
 
-# Figures (not animations) that a phone shows at under 60 % of their natural width, where
-# matplotlib's 10-11 pt text (100 dpi) becomes too small to read; and figures wider than the
+# Figures (not animations, and not the SVG diagrams, drawn for the column) that a phone shows
+# at under 60 % of their natural width, where matplotlib's 10-11 pt text (100 dpi) becomes too
+# small to read; and figures wider than the
 # column whose box scrolls without the cue under it that says so.
 PHONE_FIGURES_JS = """() => {
     const small = [], uncued = [];
     for (const img of document.querySelectorAll('article figure img')) {
-        if (img.closest('.animation') || !img.naturalWidth) continue;
+        if (img.closest('.animation') || /\\.svg$/i.test(img.src) || !img.naturalWidth) continue;
         const name = (img.closest('figure').id || img.src.split('/').pop()).slice(0, 40);
         const shown = img.getBoundingClientRect().width;
         if (shown < 0.6 * img.naturalWidth - 1)
