@@ -33,3 +33,56 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", glue);
   else glue();
 })();
+
+/* A figure on a phone keeps a legible scale. Matplotlib draws the book's figures at 100 dpi, so
+   an image's natural width is the width its 10-11 pt text was set for; a figure 10 in wide
+   shrunk into a 350-px phone column shows at a third of it, too small to read. Each figure's
+   PNG goes into <div class="ganlab-figure-scroll">, with its natural width in the CSS variable
+   --ganlab-natural-width; on a phone _static/ganlab.css shows it at 65 % of that width at least
+   (never wider than natural, never narrower than the column), in a box that scrolls sideways
+   with a visible scrollbar, and under it a cue to swipe, shown only where the box scrolls. On
+   a phone, tapping the image opens it on its own, where the phone zooms it. The SVG diagrams
+   are drawn to be read at the column's width and stay as they are. At desktop width the
+   wrapper has no box of its own (display: contents), so nothing changes there. */
+(function () {
+  "use strict";
+  const PHONE = window.matchMedia("(max-width: 600px)");
+
+  function mark(box) {
+    box.classList.toggle("ganlab-scrolls", box.scrollWidth > box.clientWidth + 1);
+  }
+
+  function wrap(img) {
+    // a vector diagram (book/figures/*.svg) is drawn to be read at the column's width
+    if (img.closest(".ganlab-figure-scroll, .animation") || /\.svg$/i.test(img.src)) return;
+    const box = document.createElement("div");
+    box.className = "ganlab-figure-scroll";
+    img.before(box);
+    box.append(img);
+    img.addEventListener("click", () => {
+      if (PHONE.matches) window.location.href = img.currentSrc || img.src;
+    });
+    const cue = document.createElement("div");
+    cue.className = "ganlab-swipe-cue";
+    cue.textContent = "⇠ swipe sideways to see the whole figure ⇢";
+    box.after(cue);
+    const natural = () => {
+      if (!img.naturalWidth) return;
+      img.style.setProperty("--ganlab-natural-width", `${img.naturalWidth}px`);
+      mark(box);
+    };
+    if (img.complete) natural();
+    else img.addEventListener("load", natural);
+  }
+
+  function setUp() {
+    document.querySelectorAll(".bd-article figure > img").forEach(wrap);
+    PHONE.addEventListener("change", () =>
+      document.querySelectorAll(".ganlab-figure-scroll").forEach(mark));
+    window.addEventListener("resize", () =>
+      document.querySelectorAll(".ganlab-figure-scroll").forEach(mark));
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setUp);
+  else setUp();
+})();

@@ -289,13 +289,14 @@ def test_the_shipped_benchmark_tables_write_lambda_as_the_symbol() -> None:
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
-def test_no_markdown_output_spells_out_lambda(path: Path) -> None:
-    """A table or text a cell displays as Markdown says λ, not "lambda"."""
+def test_no_output_spells_out_lambda(path: Path) -> None:
+    """A table a cell displays as Markdown, or a printout, says λ, not "lambda"."""
     found = []
     for i, cell in enumerate(load(path)["cells"]):
         for output in cell.get("outputs", []):
-            text = "".join(output.get("data", {}).get("text/markdown", ""))
-            found += [(i, s) for s in spelled_lambdas(text)]
+            data = output.get("data", {})
+            for text in (output.get("text", ""), data.get("text/markdown", "")):
+                found += [(i, s) for s in spelled_lambdas("".join(text))]
     assert found == []
 
 

@@ -327,14 +327,16 @@ def test_at_phone_width_nothing_is_cut_and_what_scrolls_shows_a_scrollbar(open_p
     )
 
 
-# Code blocks of the admonitions (the exercises' Solution dropdowns, opened first) whose
-# longest line is wider than the box: the reader would scroll a solution sideways.
+# Code blocks of the admonitions (the exercises' Solution dropdowns, and the toggles of
+# hide-input cells, opened first) whose longest line is wider than the box: the reader would
+# scroll a solution or a cell's code sideways.
 ADMONITION_CODE_JS = """() => {
     document.querySelectorAll('article details').forEach(d => d.open = true);
     document.querySelectorAll('article .toggle-hidden')  // dropdown admonitions
         .forEach(e => e.classList.remove('toggle-hidden'));
-    return [...document.querySelectorAll('article div.admonition pre')]
-        .filter(p => p.getClientRects().length && p.scrollWidth > p.clientWidth + 1)
+    return [...document.querySelectorAll('article .admonition pre')]
+        .filter(p => !p.closest('.cell_output') && p.getClientRects().length
+                     && p.scrollWidth > p.clientWidth + 1)
         .map(p => {
             const longest = p.textContent.split('\\n')
                 .reduce((a, b) => (b.length > a.length ? b : a), '');
@@ -345,10 +347,42 @@ ADMONITION_CODE_JS = """() => {
 
 def test_code_in_solutions_fits_its_box_at_desktop_width(open_page, doc):
     """At 1366 px, the width the code column is set for (84 characters in a code cell), every
-    code line of an opened Solution dropdown (or another admonition) fits its narrower box:
-    about 76 characters."""
+    code line of an opened Solution dropdown (or another admonition) fits its narrower box
+    (about 76 characters), and so does the code of an opened hide-input cell."""
     wide = open_page(f"{doc}.html", width=1366).page.evaluate(ADMONITION_CODE_JS)
     assert wide == [], f"{doc} at 1366 px: code wider than its admonition: {wide}"
+
+
+# Figures (not animations, and not the SVG diagrams, drawn for the column) that a phone shows
+# at under 60 % of their natural width, where matplotlib's 10-11 pt text (100 dpi) becomes too
+# small to read; and figures wider than the
+# column whose box scrolls without the cue under it that says so.
+PHONE_FIGURES_JS = """() => {
+    const small = [], uncued = [];
+    for (const img of document.querySelectorAll('article figure img')) {
+        if (img.closest('.animation') || /\\.svg$/i.test(img.src) || !img.naturalWidth) continue;
+        const name = (img.closest('figure').id || img.src.split('/').pop()).slice(0, 40);
+        const shown = img.getBoundingClientRect().width;
+        if (shown < 0.6 * img.naturalWidth - 1)
+            small.push(`${name}: ${Math.round(shown)} of ${img.naturalWidth} px`);
+        const box = img.closest('.ganlab-figure-scroll');
+        if (box && box.scrollWidth > box.clientWidth + 1) {
+            const cue = box.nextElementSibling;
+            if (!cue || !cue.classList.contains('ganlab-swipe-cue') || !cue.offsetHeight)
+                uncued.push(name);
+        }
+    }
+    return {small, uncued};
+}"""
+
+
+def test_figures_stay_legible_on_a_phone(open_phone, doc):
+    """At 390 px a figure shows at 60 % of its natural width or more (ganlab.css: 65 %), in a
+    box that scrolls sideways with a visible cue where it is wider than the column (that the
+    box's scrollbar shows is checked above)."""
+    found = open_phone(f"{doc}.html").evaluate(PHONE_FIGURES_JS)
+    assert found["small"] == [], f"{doc} at 390 px: figures too small to read: {found['small']}"
+    assert found["uncued"] == [], f"{doc} at 390 px: scrolling figures, no cue: {found['uncued']}"
 
 
 DISPLAY_MATH_JS = """() => [...document.querySelectorAll('article div.math mjx-container')]
