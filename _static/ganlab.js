@@ -1,16 +1,19 @@
-/* Keeps punctuation with the formula it belongs to. The browser may break a line on either
-   side of an inline formula (MathJax's output is an atomic inline box), so a "." or ")," after
-   $...$ could start a line of its own, and so could the "’s" of "$D$’s". This wraps the
-   formula together with the "’s" and the punctuation right after it (and an opening bracket
-   right before it) in <span class="ganlab-nobreak">, which _static/ganlab.css keeps on one
-   line. */
+/* Keeps punctuation with the formula or the inline code it belongs to. The browser may break
+   a line on either side of an inline formula (MathJax's output is an atomic inline box) or of
+   inline code, so a "." or ")," after $...$ could start a line of its own, and so could the
+   "’s" of "$D$’s", the "-way" of "$(C+1)$-way" or the "%" of "$63$ %". This wraps the formula
+   (or code) together with what follows it (and an opening bracket right before it) in
+   <span class="ganlab-nobreak">, which _static/ganlab.css keeps on one line. */
 (function () {
   "use strict";
-  const AFTER = /^(?:[’']s(?![A-Za-z]))?[.,;:!?)\]]*/;
+  const AFTER = /^(?:[’']s(?![A-Za-z])|-[A-Za-z]+| ?%)?[.,;:!?)\]]*/;
   const BEFORE = /[(\[]+$/;
 
   function glue() {
-    document.querySelectorAll(".bd-article span.math").forEach((math) => {
+    const inline = ".bd-article span.math, .bd-article :is(p, li, dd, td) code.literal";
+    document.querySelectorAll(inline).forEach((element) => {
+      // a code reference is a link around the code: the link is what the text follows
+      const math = element.matches("code") ? element.closest("a") || element : element;
       if (math.parentElement.classList.contains("ganlab-nobreak")) return;
       const next = math.nextSibling;
       const prev = math.previousSibling;
@@ -85,4 +88,40 @@
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setUp);
   else setUp();
+})();
+
+/* An inline formula wider than its line (a long one in a phone's column) gets a line of its
+   own, where it scrolls sideways with its scrollbar below it as a display equation does,
+   instead of showing its first part cut at the column's edge with the sentence going on
+   after it. Measured once MathJax has typeset the page. */
+(function () {
+  "use strict";
+  function widen() {
+    document.querySelectorAll(".bd-article .ganlab-wide-math").forEach((box) =>
+      box.classList.remove("ganlab-wide-math"));
+    document.querySelectorAll(".bd-article span.math").forEach((math) => {
+      // cut: wider than its box by more than MathJax's rounding, and as wide as its line
+      const line = math.closest("p, li, dd, td, th, div");
+      const cut = math.scrollWidth > math.clientWidth + 4;
+      if (!cut || !line || math.scrollWidth < 0.6 * line.clientWidth) return;
+      const glued = math.parentElement.classList.contains("ganlab-nobreak");
+      (glued ? math.parentElement : math).classList.add("ganlab-wide-math");
+    });
+  }
+  function whenTypeset() {
+    const startup = window.MathJax && window.MathJax.startup;
+    if (startup && startup.promise) startup.promise.then(widen);
+    else setTimeout(whenTypeset, 200);
+  }
+  whenTypeset();
+  // again when the width changes, and when a dropdown opens (a Solution's formulas have no
+  // width while it is closed): a details element's toggle, or a click on a toggle button
+  let pending = null;
+  const later = () => {
+    clearTimeout(pending);
+    pending = setTimeout(widen, 150);
+  };
+  window.addEventListener("resize", later);
+  document.addEventListener("toggle", later, true);
+  document.addEventListener("click", later);
 })();

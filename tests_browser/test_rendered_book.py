@@ -399,8 +399,8 @@ def test_display_equations_fit_a_phone(open_phone, doc):
     assert wide == [], f"{doc}: display equations wider than the phone column: {wide}"
 
 
-# Inline formulas followed right away by punctuation or a possessive "’s" (or preceded by an
-# opening bracket) whose punctuation starts a line of its own, away from the formula; and each
+# Inline formulas (or inline code) followed right away by punctuation or a possessive "’s" (or
+# preceded by an opening bracket) whose punctuation starts a line of its own, away from it; and each
 # "’s" right after a formula that is not glued to it (it would wrap at some other width).
 ORPHAN_JS = """() => {
     document.querySelectorAll('article details').forEach(d => d.open = true);
@@ -415,7 +415,9 @@ ORPHAN_JS = """() => {
         while (t && node.contains(t)) t = forward ? walker.nextNode() : walker.previousNode();
         return t;
     };
-    for (const m of document.querySelectorAll('article span.math')) {
+    const inline = 'article span.math, article :is(p, li, dd, td) code.literal';
+    for (const e of document.querySelectorAll(inline)) {
+        const m = e.matches('code') ? e.closest('a') || e : e;  // a code reference: its link
         if (!m.getClientRects().length) continue;
         const box = m.getBoundingClientRect();
         const after = m.nextSibling && m.nextSibling.nodeType === 3 ? m.nextSibling
@@ -423,7 +425,9 @@ ORPHAN_JS = """() => {
         if (after && /^([.,;:!?)\\]]|[’']s(?![A-Za-z]))/.test(after.data)) {
             const r = document.createRange(); r.setStart(after, 0); r.setEnd(after, 1);
             const p = r.getBoundingClientRect();
-            if (p.width && p.left < box.left - 1)
+            // on a later line than the formula's (or code's) last line
+            const rects = m.getClientRects(), last = rects[rects.length - 1];
+            if (p.width && p.top >= last.bottom - 2)
                 found.push(`"${after.data[0]}" after ${m.textContent.slice(0, 40)}`);
             if (/^[’']s/.test(after.data) && after === m.nextSibling
                     && !m.parentElement.classList.contains('ganlab-nobreak'))
@@ -435,7 +439,8 @@ ORPHAN_JS = """() => {
             const r = document.createRange();
             r.setStart(before, before.length - 1); r.setEnd(before, before.length);
             const p = r.getBoundingClientRect();
-            if (p.width && p.left > box.left + 1)
+            // on an earlier line than the formula's (or code's) first line
+            if (p.width && p.bottom <= m.getClientRects()[0].top + 2)
                 found.push(`"${before.data.slice(-1)}" before ${m.textContent.slice(0, 40)}`);
         }
     }
@@ -444,13 +449,47 @@ ORPHAN_JS = """() => {
 
 
 def test_punctuation_stays_with_its_formula(visit, open_phone, doc):
-    """A "." or ")," or the "’s" of "$D$’s" right after an inline formula (or a "(" right
-    before one) is on the formula's line, at desktop and at phone width (_static/ganlab.js
+    """A "." or ")," or the "’s" of "$D$’s" right after an inline formula or inline code (or a
+    "(" right before one) is on its line, at desktop and at phone width (_static/ganlab.js
     keeps them together)."""
     for width, page in (("1280 px", visit(doc).page),
                         ("390 px", open_phone(f"{doc}.html"))):  # fmt: skip
         orphans = page.evaluate(ORPHAN_JS)
         assert orphans == [], f"{doc} at {width}: punctuation on its own line: {orphans}"
+
+
+# Inline formulas wider than their line at 390 px (a long formula in a phone's column) that
+# were not given a line of their own: the reader saw the formula's first part cut at the edge
+# and the sentence go on right after it.
+OPEN_DROPDOWNS_JS = """() => {
+    document.querySelectorAll('article details:not([open])').forEach(d => d.open = true);
+    document.querySelectorAll('article .toggle-hidden').forEach(e => {
+        const button = e.closest('.admonition') && e.closest('.admonition')
+            .querySelector('button.toggle-button');
+        if (button) button.click();
+    });
+}"""
+WIDE_INLINE_MATH_JS = """() => [...document.querySelectorAll('article span.math')]
+    .filter(m => {
+        const line = m.closest('p, li, dd, td, th, div');
+        return m.getClientRects().length && line && m.scrollWidth > m.clientWidth + 4
+            && m.scrollWidth >= 0.6 * line.clientWidth
+            && !(m.classList.contains('ganlab-wide-math')
+                 || m.parentElement.classList.contains('ganlab-wide-math'));
+    })
+    .map(m => `${m.scrollWidth} px in ${m.clientWidth}: ${m.textContent.slice(0, 50)}`)"""
+
+
+def test_inline_formulas_wider_than_a_phone_get_a_line_of_their_own(open_phone, doc):
+    """At 390 px an inline formula too wide for the column is set on a line of its own, where
+    it scrolls like a display equation (_static/ganlab.js), not cut mid-sentence."""
+    page = open_phone(f"{doc}.html")
+    page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+    page.evaluate("() => MathJax.startup.promise")
+    page.evaluate(OPEN_DROPDOWNS_JS)  # as a reader would: their formulas are measured on opening
+    page.wait_for_timeout(400)
+    wide = page.evaluate(WIDE_INLINE_MATH_JS)
+    assert wide == [], f"{doc} at 390 px: inline formulas cut mid-sentence: {wide}"
 
 
 TABLES_JS = """() => [...document.querySelectorAll('article table')].map(t => {
