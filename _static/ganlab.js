@@ -22,7 +22,7 @@
       const before = prev && prev.nodeType === Node.TEXT_NODE && prev.data.match(BEFORE);
       if (!after && !before) return;
       const wrap = document.createElement("span");
-      wrap.className = "ganlab-nobreak";
+      wrap.className = element.matches("code") ? "ganlab-nobreak ganlab-code" : "ganlab-nobreak";
       math.before(wrap);
       if (before) wrap.append(prev.splitText(prev.data.length - before[0].length));
       wrap.append(math);

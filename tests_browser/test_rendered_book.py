@@ -487,6 +487,8 @@ def test_inline_formulas_wider_than_a_phone_get_a_line_of_their_own(open_phone, 
     page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
     page.evaluate("() => MathJax.startup.promise")
     page.evaluate(OPEN_DROPDOWNS_JS)  # as a reader would: their formulas are measured on opening
+    # (an earlier test may have opened them without a click: measure again, as on a rotation)
+    page.evaluate("() => window.dispatchEvent(new Event('resize'))")
     page.wait_for_timeout(400)
     wide = page.evaluate(WIDE_INLINE_MATH_JS)
     assert wide == [], f"{doc} at 390 px: inline formulas cut mid-sentence: {wide}"
