@@ -538,13 +538,22 @@ ANIMATION_JS = """() => [...document.querySelectorAll('article .animation')].map
 })"""
 
 
+BUTTON_ROWS_JS = """() => [...document.querySelectorAll('article .anim-buttons')].map(d =>
+    new Set([...d.querySelectorAll('button')].map(b => Math.round(b.getBoundingClientRect().top)))
+        .size)"""
+
+
 def test_animations_fit_a_phone(open_phone, chapter):
     """Matplotlib's animations (frame, slider and every button) fit the 390 px column: they
-    overflowed it, and the right panel and the "+" button were cut."""
-    outside = open_phone(f"{chapter}.html").evaluate(ANIMATION_JS)
+    overflowed it, and the right panel and the "+" button were cut. The nine buttons are one
+    row (the "+" once wrapped onto a row of its own)."""
+    page = open_phone(f"{chapter}.html")
+    outside = page.evaluate(ANIMATION_JS)
     assert all(parts == [] for parts in outside), (
         f"{chapter} at 390 px: animation parts outside the column: {outside}"
     )
+    rows = page.evaluate(BUTTON_ROWS_JS)
+    assert all(n == 1 for n in rows), f"{chapter} at 390 px: animation buttons in {rows} rows"
 
 
 def test_search_page_has_one_search_box_and_there_is_no_empty_index(open_page, book):
