@@ -66,7 +66,7 @@ def samples_2d(
     ax.set_aspect("equal")
     # below the plane, where it can hide no mode (inside, a corner legend covered one)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=3, markerscale=2,
-              frameon=False, handletextpad=0.1, columnspacing=0.8, fontsize=9)  # fmt: skip
+              frameon=False, handletextpad=0.1, columnspacing=0.8, fontsize=10)  # fmt: skip
     return ax
 
 
