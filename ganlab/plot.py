@@ -66,7 +66,7 @@ def samples_2d(
     ax.set_aspect("equal")
     # below the plane, where it can hide no mode (inside, a corner legend covered one)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=3, markerscale=2,
-              frameon=False, handletextpad=0.1, columnspacing=0.8, fontsize=9)  # fmt: skip
+              frameon=False, handletextpad=0.1, columnspacing=0.8, fontsize=10)  # fmt: skip
     return ax
 
 
@@ -87,7 +87,9 @@ def training_curves(history: History, ax: Axes | None = None) -> Axes:
     ax.set_ylabel("loss (bold: running mean)")
     prob.set_ylim(0, 1)
     prob.set_ylabel("D's probability of 'real'")
-    ax.legend(lines, [line.get_label() for line in lines], loc="upper right")
+    # below the axes, where it covers none of the noisy per-step traces
+    ax.legend(lines, [line.get_label() for line in lines], loc="upper center",
+              bbox_to_anchor=(0.5, -0.2), ncol=4, frameon=False, columnspacing=1.2)  # fmt: skip
     return ax
 
 
@@ -137,7 +139,7 @@ class LiveTraining(_LiveFigure):
         dist: GaussianMixture,
         n_samples: int = 1000,
         seed: int = 0,
-        figsize: tuple[float, float] = (10.0, 4.0),
+        figsize: tuple[float, float] = (9.0, 4.4),
     ) -> None:
         super().__init__(figsize)
         self.dist = dist
@@ -400,7 +402,7 @@ def dirac_field(
     ax.set_xlabel(r"$\theta$ (generator)")
     ax.set_ylabel(r"$\psi$ (discriminator)")
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title)
     return ax
 
 
@@ -478,5 +480,5 @@ def image_grid(
     ax.imshow(grid.numpy(), cmap="gray" if grid.dim() == 2 else None, vmin=0, vmax=1)
     ax.set_axis_off()
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=10)
     return ax

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -50,3 +52,39 @@ def test_running_mean_is_the_mean_of_each_window_at_its_last_step():
     assert len(plot.running_mean(list(range(100)), [0.0] * 100)[0]) == 97  # window 100 // 25
     with pytest.raises(ValueError, match="window must be a positive integer"):
         plot.running_mean([1], [1.0], window=0)
+
+
+def _text_px(size_pt: float, fig: plt.Figure, column_px: float = 757) -> float:
+    """Rendered size in px of ``size_pt`` text once the figure is shrunk into the column."""
+    width_px = fig.get_figwidth() * fig.dpi
+    return size_pt * fig.dpi / 72 * min(1.0, column_px / width_px)
+
+
+def test_training_curves_legend_lies_below_the_axes_and_reads_at_10_px():
+    from ganlab.train import History
+
+    history = History()
+    for step in range(1, 101):
+        history.step.append(step)
+        for name in ("loss_D", "loss_G", "p_real", "p_fake"):
+            getattr(history, name).append(0.5 + 0.1 * math.sin(step))
+    with plt.style.context(plot.STYLE):
+        live = plot.LiveTraining(data.ring(), n_samples=50)
+        fig = live.fig
+        ax = fig.add_subplot()
+        plot.training_curves(history, ax=ax)
+        fig.canvas.draw()
+        legend = ax.get_legend()
+        assert legend.get_window_extent().y1 <= ax.get_window_extent().y0  # covers no trace
+        assert _text_px(legend.get_texts()[0].get_fontsize(), fig) >= 10
+        assert fig.get_figwidth() <= 10
+
+
+def test_dirac_field_panel_holds_a_trajectory_past_the_default_square():
+    path = torch.tensor([[1.0, -1.0], [2.5, 1.0], [-3.0, 1.2]], dtype=torch.float64)
+    limit = max(2.0, 1.12 * float(path.abs().max()))
+    ax = plot.dirac_field(path, limit=limit, title="spiral")
+    low, high = ax.get_xlim()
+    assert low <= -3.0 and high >= 3.0  # the last step (square) is on the panel
+    assert ax.title.get_fontsize() >= 10
+    plt.close(ax.figure)

@@ -125,7 +125,7 @@ class ClassPicker(App):
         return W.VBox(rows)
 
 
-def class_picker_animation(picker: ClassPicker, fps: float = 1.0, dpi: float = 72) -> str:
+def class_picker_animation(picker: ClassPicker, fps: float = 1.0, dpi: float = 75) -> str:
     """Static fallback of the picker: one frame per class (the picker's own picture, at its
     current seed and generator), as playable ``to_jshtml`` HTML with JPEG frames (small)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
