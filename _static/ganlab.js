@@ -96,9 +96,24 @@
    after it. Measured once MathJax has typeset the page. */
 (function () {
   "use strict";
+  // A box that scrolls sideways (a table, a formula on its own line) gets the figures' cue
+  // under it, "swipe sideways", shown on a phone only (ganlab.css): a phone may show no
+  // scrollbar until the reader happens to swipe.
+  function cue(box) {
+    const next = box.nextElementSibling;
+    const has = next && next.classList.contains("ganlab-swipe-cue");
+    const scrolls = box.scrollWidth > box.clientWidth + 1;
+    box.classList.toggle("ganlab-scrolls", scrolls);
+    if (scrolls && !has) {
+      const text = document.createElement("span");
+      text.className = "ganlab-swipe-cue";
+      text.textContent = "⇠ swipe sideways to see the rest ⇢";
+      box.after(text);
+    }
+  }
   function widen() {
     document.querySelectorAll(".bd-article .ganlab-wide-math").forEach((box) =>
-      box.classList.remove("ganlab-wide-math"));
+      box.classList.remove("ganlab-wide-math", "ganlab-scrolls"));
     document.querySelectorAll(".bd-article span.math").forEach((math) => {
       // cut: wider than its box by more than MathJax's rounding, and as wide as its line
       const line = math.closest("p, li, dd, td, th, div");
@@ -107,6 +122,7 @@
       const glued = math.parentElement.classList.contains("ganlab-nobreak");
       (glued ? math.parentElement : math).classList.add("ganlab-wide-math");
     });
+    document.querySelectorAll(".bd-article :is(table, .ganlab-wide-math)").forEach(cue);
   }
   function whenTypeset() {
     const startup = window.MathJax && window.MathJax.startup;

@@ -480,6 +480,27 @@ WIDE_INLINE_MATH_JS = """() => [...document.querySelectorAll('article span.math'
     .map(m => `${m.scrollWidth} px in ${m.clientWidth}: ${m.textContent.slice(0, 50)}`)"""
 
 
+# Tables and formulas on a line of their own that scroll sideways at 390 px without the cue
+# under them: a phone may show no scrollbar until the reader swipes, and the reviewer saw such a
+# table or formula simply end at the column's edge.
+UNCUED_JS = """() => [...document.querySelectorAll('article :is(table, .ganlab-wide-math)')]
+    .filter(b => b.getClientRects().length && b.scrollWidth > b.clientWidth + 1)
+    .filter(b => { const c = b.nextElementSibling;
+                   return !c || !c.classList.contains('ganlab-swipe-cue') || !c.offsetHeight; })
+    .map(b => (b.textContent || '').replace(/\\s+/g, ' ').trim().slice(0, 50))"""
+
+
+def test_what_scrolls_sideways_on_a_phone_says_so(open_phone, doc):
+    """At 390 px a table or an own-line formula wider than the column has the cue "swipe
+    sideways" under it, as the figures do (_static/ganlab.js)."""
+    page = open_phone(f"{doc}.html")
+    page.evaluate("() => MathJax.startup.promise")
+    page.evaluate("() => window.dispatchEvent(new Event('resize'))")
+    page.wait_for_timeout(400)
+    uncued = page.evaluate(UNCUED_JS)
+    assert uncued == [], f"{doc} at 390 px: scrolls sideways with no cue: {uncued}"
+
+
 def test_inline_formulas_wider_than_a_phone_get_a_line_of_their_own(open_phone, doc):
     """At 390 px an inline formula too wide for the column is set on a line of its own, where
     it scrolls like a display equation (_static/ganlab.js), not cut mid-sentence."""
