@@ -511,7 +511,7 @@ def write_markdown(path: Path, result: dict[str, Any]) -> None:
     lines += [f"- {name}: {text}." for name, text in SOURCES.items()]
     for data in p["data"]:
         n_modes = make_data(data).n_modes
-        spec = ", ".join(f"{k} {v:g}" for k, v in DATASETS[data]["build"].items())
+        spec = ", ".join(f"{k} {v:g}" for k, v in DATASETS[data]["build"].items() if k != "modes")
         lines += [
             "",
             f"## {DATASETS[data]['label']}: {spec}",
