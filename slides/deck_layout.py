@@ -282,6 +282,7 @@ BOOK_POINTERS = [
     # "the notes" of the book's sources would read as the deck's speaker notes
     (r"\b([Tt])he notes this book draws on\b", r"\1he sources this book draws on"),
     (r"\bThe notes list\b", "The literature lists"),
+    (r"\bthe lecture notes this book grew from\b", "the lectures this book grew from"),
     (r"\bSome notes say\b", "Some sources say"),
     (r"\b(plays?) below\b", r"\1"),
 ]
@@ -372,6 +373,56 @@ def continues(text: str) -> bool:
     return bool(re.match(r"\(|[a-z]", one_line(text)))
 
 
+def lead_in_start(blocks: list[str]) -> int:
+    """Where the text that leads into the next code starts: the last paragraph, with the
+    equation it goes on from ("... becomes $$D^*$$ so the optimal D ...") and the paragraph that
+    leads into that equation, so that no slide starts mid-sentence."""
+    start = len(blocks) - 1
+    while start > 0 and (
+        (
+            kind(blocks[start]) == "paragraph"
+            and continues(blocks[start])
+            and kind(blocks[start - 1]) == "math"
+        )
+        or (
+            kind(blocks[start]) == "math"
+            and kind(blocks[start - 1]) == "paragraph"
+            and introduces(blocks[start - 1])
+        )
+    ):
+        start -= 1
+    return start
+
+
+def new_topic(block: str) -> bool:
+    """A paragraph that opens a topic of its own with a bold run-in title ("**One-sided label
+    smoothing.** ..."), not a conclusion."""
+    return (
+        kind(block) == "paragraph"
+        and bool(re.match(r"\*\*[^*]+[.:]\*\*", block.lstrip()))
+        and not CONCLUSION.match(block.lstrip())
+    )
+
+
+PARAGRAPH_ROOM = 640  # characters of a paragraph on one slide (about 7 lines)
+
+
+def pieces_of(text: str, room: int = PARAGRAPH_ROOM) -> list[str]:
+    """A paragraph in whole sentences, in pieces of about even length that fit `room`
+    characters: a long paragraph goes on over follow-on slides instead of being cut (a sentence
+    is never cut), and no piece is a lone short line."""
+    text = one_line(text)
+    count = -(-len(text) // room)
+    target = min(room, len(text) / max(count, 1) + 40)
+    out: list[str] = []
+    for sentence in sentences(text):
+        if out and len(out[-1]) + 1 + len(sentence) <= target:
+            out[-1] = f"{out[-1]} {sentence}"
+        else:
+            out.append(sentence)
+    return out or [text]
+
+
 def list_items(block: str) -> list[str]:
     """The top-level items of a list block, each with its own continuation lines."""
     items: list[list[str]] = []
@@ -387,20 +438,53 @@ def list_items(block: str) -> list[str]:
 
 # A list item defines a term ("- **FID**: fit Gaussians ...; FID = ..."): shown whole, as one whose
 # cut would leave its formula behind, up to WHOLE_ITEM characters.
-DEFINITION = re.compile(r"^\*\*[^*]+\*\*(?:\s*\([^)]*\))?:")
+DEFINITION = re.compile(r"^\*\*[^*]+\*\*(?:\s*\([^)]*\)|\s*\{[\w:+-]+\}`[^`]*`)*:")
 WHOLE_ITEM = 420
 FORMULA = re.compile(r"\$[^$]*(?:=|\\le\b|\\ge\b|<|>)[^$]*\$")  # inline math that states something
 LIST_ROOM = 520  # px: the most of a slide one list takes (a longer one goes on over slides)
 
 
+def bare_name(sentence: str) -> bool:
+    """Whether a sentence only names its item ("**Unrolled GAN** (Metz et al. 2017)."): without
+    the bold name, citations, parentheses and code, fewer than four words are left."""
+    rest = re.sub(r"\*\*[^*]+\*\*|\{[\w:+-]+\}`[^`]*`|\([^()]*\)|`[^`]*`", " ", sentence)
+    return len(re.findall(r"[A-Za-z]{2,}", rest)) < 4
+
+
 def condense_item(item: str, limit: int = 150) -> str:
-    """A list item cut to what a slide shows: as it is when short, else its first sentence or
-    clause, else its bold lead-in."""
+    """A list item cut to what a slide shows: as it is when short, else its first sentence (with
+    the next one when the first only names the item) or clause, else its bold lead-in; a nested
+    list (the two designs of a discriminator) keeps its items, each condensed."""
     m = LIST_ITEM.match(item)
+    lines = item.split("\n")
+    nested = next(
+        (n for n, x in enumerate(lines[1:], 1) if LIST_ITEM.match(x) and x[: m.end()].strip()
+         == "" and len(LIST_ITEM.match(x).group(1)) > len(m.group(1))),
+        None,
+    )
+    if nested is not None and limit < 10_000:
+        head = condense_item("\n".join(lines[:nested]), limit)
+        block = "\n".join(lines[nested:])
+        indent = " " * (len(m.group(1)) + len(m.group(2)) + 1)
+        subs = [
+            indent + condense_item(x.strip(), 260)
+            for x in list_items("\n".join(y[len(indent):] if y.startswith(indent) else y.strip()
+                                          for y in block.split("\n")))
+        ]
+        return head + "\n" + "\n".join(subs)
     marker, text = m.group(2), unpoint(one_line(item[m.end() :]))
+    said = sentences(text)
+    if len(said) > 1 and bare_name(said[0]) and len(text) > limit:
+        # "**Unrolled GAN** (Metz et al. 2017)." says nothing: the sentence after it too
+        room = max(limit, 260)
+        second = said[1] if len(said[0]) + len(said[1]) < room else lead(said[1], room - len(said[0]))
+        both = f"{said[0]} {second}"
+        return f"{marker} {both}" + (" …" if len(both) < len(text) - 1 and "…" not in second else "")
     if len(text) <= limit:
         return f"{marker} {text}"
-    if len(text) <= WHOLE_ITEM and (DEFINITION.match(text) or FORMULA.search(text)):
+    if len(text) <= WHOLE_ITEM and (
+        DEFINITION.match(text) or FORMULA.search(text) or text.endswith(":")
+    ):
         # a term and its definition ("**FID**: fit ..."), an item with a formula ("FID = ...")
         return f"{marker} {text}"
     sentence = first_sentence(text, limit)
@@ -409,14 +493,21 @@ def condense_item(item: str, limit: int = 150) -> str:
             return f"{marker} {text}"  # its formula stays with it
         return f"{marker} {sentence}"
     masked = _ATOMS.sub(lambda a: "x" * len(a.group(0)), text)
-    cuts = [c.start() for c in re.finditer(r"[;:,](?=\s)|\s\(", masked) if 40 <= c.start() <= limit]
+    depth = [0] * (len(masked) + 1)
+    for n, ch in enumerate(masked):
+        depth[n + 1] = depth[n] + (ch in "([") - (ch in ")]")
+    cuts = [  # at a clause, never inside a parenthesis (it would be left open)
+        c.start()
+        for c in re.finditer(r"[;:,](?=\s)|\s\(", masked)
+        if 40 <= c.start() <= limit and depth[c.start()] == 0
+    ]
     if cuts:
         if len(text) <= WHOLE_ITEM and FORMULA.search(text[cuts[-1] :]):
             return f"{marker} {text}"
         return f"{marker} {text[: cuts[-1]].rstrip()} …"
-    lead = BOLD_LEAD.match(text)
-    if lead:
-        return f"{marker} {lead.group(0)} …"
+    bold = BOLD_LEAD.match(text)
+    if bold:
+        return f"{marker} {bold.group(0)} …"
     return f"{marker} {text}"
 
 
@@ -715,17 +806,27 @@ class DeckPreprocessor(Preprocessor):
                     # it, the conclusion in that slide's notes; a lead-in to the next code that
                     # closes the cell goes on to that code's slide (and notes), below.
                     end = len(blocks)
-                    if (
+                    # a new topic after it ("**One-sided label smoothing.** ..."): a part of
+                    # its own, shown, not the conclusion's notes alone
+                    topic = next(
+                        (j for j in range(1, len(blocks)) if new_topic(blocks[j])), None
+                    )
+                    if topic is not None:
+                        end = topic
+                    elif (
                         into_code
                         and len(blocks) > 1
                         and kind(blocks[-1]) == "paragraph"
                         and introduces(blocks[-1])
                     ):
-                        end = len(blocks) - 1
+                        end = max(1, lead_in_start(blocks))
                     out.extend(self.conclusion(blocks[:end]))
                     blocks = blocks[end:]
                     part = "\n\n".join(blocks)
                     if not blocks:
+                        continue
+                    if topic is not None:
+                        out.extend(self.section(part, "subslide", into_code))
                         continue
                 if (
                     kept == "notes"
@@ -735,20 +836,7 @@ class DeckPreprocessor(Preprocessor):
                     # Long prose that ends by leading into the next cell's code ("The same
                     # experiment with Adam ...:"): its last paragraph is that code's slide's
                     # text, the whole cell its notes.
-                    start = len(blocks) - 1
-                    while start > 0 and (
-                        (
-                            kind(blocks[start]) == "paragraph"
-                            and continues(blocks[start])
-                            and kind(blocks[start - 1]) == "math"
-                        )
-                        or (
-                            kind(blocks[start]) == "math"
-                            and kind(blocks[start - 1]) == "paragraph"
-                            and introduces(blocks[start - 1])
-                        )
-                    ):
-                        start -= 1
+                    start = lead_in_start(blocks)
                     shown = self.section("\n\n".join(blocks[start:]), "subslide", True)
                     shown = [c for c in shown if _slide_type(c) != "notes"]
                     out.extend(shown[:1] + [_markdown(part, "notes")] + shown[1:])
@@ -759,10 +847,15 @@ class DeckPreprocessor(Preprocessor):
         return out
 
     def conclusion(self, blocks: list[str]):
-        """An experiment's conclusion: its first sentences on a slide, all of it in the notes."""
+        """An experiment's conclusion: its first paragraph whole (its claim and the numbers it
+        rests on), over follow-on slides when long, each with its text in the notes; the whole
+        conclusion in the first one's notes."""
         first = next((b for b in blocks if kind(b) == "paragraph"), blocks[0])
-        shown = lead(for_the_deck(one_line(first)), 300)
-        return [_markdown(shown, "subslide"), _markdown("\n\n".join(blocks), "notes")]
+        pieces = pieces_of(for_the_deck(one_line(first)))
+        out = [_markdown(pieces[0], "subslide"), _markdown("\n\n".join(blocks), "notes")]
+        for piece in pieces[1:]:
+            out += [_markdown(piece, "subslide"), _markdown(piece, "notes")]
+        return out
 
     def title_slide(self, title: str, rest: list[str]):
         number = re.match(r"^(\d+)\.\s+(.*)$", title)
@@ -822,6 +915,7 @@ class DeckPreprocessor(Preprocessor):
             self.said_instead = False
         live = getattr(self, "live", False) or "widget" in part
         shown: list[tuple[str, bool]] = []  # (markdown, tied to the block before it)
+        srcs: list[tuple[int, str | None]] = []  # (its block, its whole text if only a part)
         long_seen, last = False, None  # last: the index of the last block shown
         for i, (block, k) in enumerate(zip(blocks, kinds, strict=False)):
             before = next((j for j in range(i - 1, -1, -1) if kinds[j] != "heading"), None)
@@ -837,7 +931,7 @@ class DeckPreprocessor(Preprocessor):
                 )
             )
             nxt = kinds[i + 1] if i + 1 < len(blocks) else None
-            add = None
+            add, src = None, None
             if k == "heading":
                 add = block
             elif k == "paragraph":
@@ -862,15 +956,27 @@ class DeckPreprocessor(Preprocessor):
                 elif len(one_line(text)) <= 260:
                     add = text
                 elif leads_in:
-                    parts = sentences(text)
-                    # the last sentence leads in; the ones it refers back to ("... the great
-                    # circle instead:", "... rejects such averages:") go with it
-                    k = len(parts) - 1
-                    while k > 0 and refers_back(parts[k]):
-                        k -= 1
-                    first = "" if long_seen or k < 1 else lead(" ".join(parts[:k]), 160)
-                    tail = " ".join(parts[k:])
-                    add = f"{first.rstrip(' …')} … {tail}" if first else tail
+                    # whole: what it says before its last sentence defines what the equation,
+                    # table or code then uses (the discriminator, the stride s, θ and ψ); a long
+                    # one goes on over follow-on slides, its last piece with what it leads into
+                    pieces, said = self.pieces(block, text, live)
+                    for n_piece, piece in enumerate(pieces[:-1]):
+                        shown.append((piece, tied))
+                        srcs.append((i, None if n_piece == 0 else said[n_piece]))
+                        tied = False
+                    add = pieces[-1]
+                    src = (i, said[-1]) if len(pieces) > 1 else None
+                    long_seen = True
+                elif new_topic(block):
+                    # a topic of its own ("**D's side is binary cross-entropy.** ..."): its
+                    # claim is what the code after it checks; whole, over follow-on slides
+                    pieces, said = self.pieces(block, text, live)
+                    for n_piece, piece in enumerate(pieces[:-1]):
+                        shown.append((piece, tied))
+                        srcs.append((i, None if n_piece == 0 else said[n_piece]))
+                        tied = False
+                    add = pieces[-1]
+                    src = (i, said[-1]) if len(pieces) > 1 else None
                     long_seen = True
                 elif not long_seen or bare:
                     long_seen = True
@@ -880,19 +986,25 @@ class DeckPreprocessor(Preprocessor):
             elif k == "list":
                 # a list taller than a slide: its items on as many slides as they need
                 chunks: list[list[str]] = [[]]
-                for it in list_items(block):
+                whole = list_items(block)
+                for it in whole:
                     item = condense_item(it)
                     if chunks[-1] and text_height("\n".join(chunks[-1] + [item])) > LIST_ROOM:
                         chunks.append([])
                     chunks[-1].append(item)
+                size = len(whole)
                 if len(chunks) > 1:  # as many items on each slide as can be
                     items = [it for chunk in chunks for it in chunk]
                     size = -(-len(items) // len(chunks))
                     chunks = [items[j : j + size] for j in range(0, len(items), size)]
-                for chunk in chunks[:-1]:
+                # the notes of each slide: its items whole
+                full = ["\n".join(whole[j : j + size]) for j in range(0, len(whole), size)]
+                for chunk, items_whole in zip(chunks[:-1], full, strict=False):
                     shown.append(("\n".join(chunk), tied))
+                    srcs.append((i, items_whole))
                     tied = False
                 add = "\n".join(chunks[-1])
+                src = (i, full[-1]) if len(chunks) > 1 else None
             elif k in {"table", "code"}:
                 add = block if tied or before is None else None
             elif k == "box":
@@ -901,6 +1013,7 @@ class DeckPreprocessor(Preprocessor):
                 add = block
             if add:
                 shown.append((add, tied))
+                srcs.append(src or (i, None))
                 last = i
         # On slides: the heading's slide takes what fits; a block that does not fit starts a
         # slide of its own (with what is tied to it).
@@ -956,21 +1069,51 @@ class DeckPreprocessor(Preprocessor):
             # "... against autograd:" leads into the next cell's code: a cell of its own, so
             # that it goes with that code to the next slide when both do not fit on this one
             tail = slides[-1].pop()
+        # The notes of each slide: the whole text of what it shows (a list's items whole, a
+        # paragraph's part), and the text the slides leave out where it stands (with the slide
+        # of the block before it), so that the notes of a slide never read ahead.
+        where: dict[int, int] = {}  # block -> its slide
+        owned: list[list[tuple[int, str | None]]] = [[] for _ in slides]
+        flat = [n for n, texts in enumerate(slides) for _ in texts] + ([len(slides) - 1] if tail else [])
+        for (block_no, whole), n in zip(srcs, flat, strict=False):
+            where[block_no] = n
+            owned[n].append((block_no, whole))
+        notes: list[list[str]] = [[] for _ in slides]
+        for n in range(len(slides)):
+            for block_no, whole in owned[n]:
+                text = whole if whole is not None else blocks[block_no]
+                if kinds[block_no] != "heading" and text not in notes[n]:
+                    notes[n].append(text)
+        at = 0
+        for j, block in enumerate(blocks):
+            if j in where:
+                at = where[j]
+            elif kinds[j] != "heading" and slides:
+                notes[at].append(block)
         cells = []
         for n, texts in enumerate(slides):
             cells.append(_markdown("\n\n".join(texts), slide_type if n == 0 else "subslide"))
-            if n == 0:
-                body = [b for b in blocks if kind(b) != "heading"]
-                if body:
-                    cells.append(_markdown("\n\n".join(body), "notes"))
-            else:  # a slide that goes on with the section: its text (the section's: above)
-                cells.append(_markdown("\n\n".join(texts), "notes"))
+            if notes[n]:
+                cells.append(_markdown("\n\n".join(notes[n]), "notes"))
         if not cells:
             body = [b for b in blocks if kind(b) != "heading"]
             cells.append(_markdown("\n\n".join(body), "notes"))
         if tail:
             cells.append(_markdown(tail, "-"))
         return cells
+
+    @staticmethod
+    def pieces(block: str, text: str, live: bool) -> tuple[list[str], list[str]]:
+        """A paragraph over follow-on slides: its pieces as the slides say them and as the book
+        does (the notes: the whole paragraph with the first piece, each piece with the next)."""
+        said = pieces_of(block)
+        if len(said) == 1:
+            return [text], [block]
+        shown = [for_the_deck(x) for x in said]
+        if live:
+            shown = [unwidget(x) for x in shown]
+        kept = [(a, b) for a, b in zip(shown, said, strict=False) if a.strip()]
+        return [a for a, _ in kept] or [text], [b for _, b in kept] or [block]
 
     def exercises(self, part: str, slide_type: str):
         """One exercise and its solution per slide, under the section's heading."""
