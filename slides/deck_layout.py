@@ -653,6 +653,59 @@ def summary(source: str) -> str:
     return "the computation behind the numbers on the slide."
 
 
+TABLE_ROWS = 8  # rows of a displayed table on one slide (a taller one goes on over slides)
+
+
+def table_pieces(markdown: str) -> tuple[list[str], str]:
+    """A displayed Markdown output (the benchmark's tables) as slides: one table per slide, a
+    table's "#### title" in bold over it, a table of more than TABLE_ROWS rows split by its first
+    column's groups ("ring", "grid") and then into pieces of TABLE_ROWS rows (the header
+    repeated, "rows a–b of n" said), an interval "[a, b]" on a small second line of its cell;
+    the prose around the tables (their caption) goes to the notes."""
+    pieces: list[str] = []
+    prose: list[str] = []
+    title = ""
+    for block in split_blocks(markdown):
+        k = kind(block)
+        if k == "heading":
+            title = HEADING.match(block).group(2)
+            continue
+        if k != "table":
+            prose.append(block)
+            continue
+        lines = [x for x in block.split("\n") if x.strip()]
+        head, rows = lines[:2], lines[2:]
+        rows = [
+            re.sub(r"(?<=\S) (\[[^\]|]+\])", r"<br><small>\1</small>", row) for row in rows
+        ]
+        groups: list[list[str]] = []
+        if len(rows) > TABLE_ROWS:
+            for row in rows:
+                first = row.strip("|").split("|")[0].strip()
+                if groups and groups[-1][0].strip("|").split("|")[0].strip() == first:
+                    groups[-1].append(row)
+                else:
+                    groups.append([row])
+            if len(groups) == 1 or len(groups) > 4:
+                groups = [rows]
+        else:
+            groups = [rows]
+        for group in groups:
+            count = -(-len(group) // TABLE_ROWS)
+            size = -(-len(group) // count)
+            for j in range(0, len(group), size):
+                label = title
+                if len(groups) > 1:
+                    name = group[0].strip("|").split("|")[0].strip()
+                    label = f"{title}: {name}" if title else name
+                if count > 1:
+                    label += f" (rows {j + 1}–{min(j + size, len(group))} of {len(group)})"
+                table = "\n".join(head + group[j : j + size])
+                pieces.append(f"**{label}**\n\n{table}" if label else table)
+        title = ""
+    return pieces, "\n\n".join(prose)
+
+
 def escape_attr(text: str) -> str:
     return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
 
@@ -1170,6 +1223,12 @@ class DeckPreprocessor(Preprocessor):
         if "text/markdown" in kinds:
             # A table the cell displays: the display call is boilerplate, the table the point.
             cell.metadata["transient"] = {"remove_source": True}
+            md = next(o for o in cell.outputs if "text/markdown" in o.get("data", {}))
+            text = md["data"]["text/markdown"]
+            text = "".join(text) if isinstance(text, list) else str(text)
+            pieces, prose = table_pieces(text)
+            if pieces and (len(pieces) > 1 or prose):
+                return self.tables(cell, md, pieces, prose)
         if is_figure(cell):
             return self.figure(cell, printed, read)
         shown, helpers = split_helpers(cell.source, self.named)
@@ -1201,6 +1260,37 @@ class DeckPreprocessor(Preprocessor):
             else:
                 notes = ["The table that the code before displays."]
         return out + [_markdown("\n\n".join(notes), "notes")]
+
+    def tables(self, cell, output, pieces: list[str], prose: str):
+        """A displayed output of several tables, or of one too tall for a slide: one slide per
+        table (or piece of one), the prose around them (their caption) in the notes."""
+        cells = []
+        base = cell.get("id", "")
+        for n, piece in enumerate(pieces):
+            c = copy.deepcopy(cell)
+            out = copy.deepcopy(output)
+            out["data"] = {"text/markdown": piece}
+            c.outputs = [out]
+            c.metadata["transient"] = {"remove_source": True}
+            if n:  # the first joins the text that leads into it when both fit
+                c.metadata["deck"] = "printout"
+            tags = set(c.metadata.get("tags", [])) | {"deck-table"}
+            c.metadata["tags"] = sorted(tags)
+            _set(c, "subslide")
+            if n and base:
+                c["id"] = f"{base[:54]}-t{n + 1}"
+            title = re.match(r"\*\*(.+?)\*\*", piece)
+            what = f"“{title.group(1)}”" if title else "the table"
+            notes = [
+                f"This slide shows {what}, table {n + 1} of {len(pieces)} that the code of the "
+                "section displays (the whole output is in the book)."
+            ]
+            if n == 0 and prose:
+                notes.append(f"The tables' caption in the book: {prose}")
+            if n == 0:
+                notes.append(f"The code: {summary(cell.source)}")
+            cells += [c, _markdown("\n\n".join(notes), "notes")]
+        return cells
 
     def figure(self, cell, printed: str, read: bool = False):
         """The figure is the point: the code that drew it stays in the book, the text it printed
