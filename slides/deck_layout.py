@@ -706,6 +706,25 @@ def table_pieces(markdown: str) -> tuple[list[str], str]:
     return pieces, "\n\n".join(prose)
 
 
+def what_code_does(source: str, bare: bool = False) -> str:
+    """A sentence for the notes on what a code cell does (`summary`, helpers' comment lines
+    left out): "The code calls ...", or its first comment; `bare`: a phrase, without "The code"."""
+    said = summary(re.sub(r"(?m)^\s*# helper .*$", "", source)).rstrip(".")
+    if said.startswith("calls "):
+        return f"it {said}" if bare else f"The code {said}."
+    if said.startswith("the computation behind"):
+        return "its computation" if bare else "The code computes the numbers on the slide."
+    return f"the code: {said}" if bare else f"What the code does (its first comment): {said}."
+
+
+def reading(source: str) -> str:
+    """The first sentence of the conclusion that reads a printout, for the notes of the slide
+    that shows it ("What to notice. ..." without its label)."""
+    text = for_the_deck(one_line(re.sub(r"^\*\*[^*]+\*\*\s*", "", source.lstrip())))
+    said = sentences(text)
+    return said[0] if said else ""
+
+
 def escape_attr(text: str) -> str:
     return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
 
@@ -759,6 +778,7 @@ class DeckPreprocessor(Preprocessor):
         folder = Path(meta.get("path") or ".")
         self.title = self.book_title or _book_title(folder)
         self.live = False  # in a widget's section (`section`)
+        self.reading = ""  # the conclusion that reads the code's printout (`code`)
         cells = [c for c in nb.cells if _slide_type(c) != "skip"]
         cells = self.drop_setup(cells)
         prose = "\n".join(c.source for c in cells if c.cell_type == "markdown")
@@ -770,12 +790,22 @@ class DeckPreprocessor(Preprocessor):
             if cell.cell_type == "markdown":
                 out.extend(self.markdown(cell, first=not out, leads_into_code=to_code))
             elif cell.cell_type == "code":
-                after = next((c for c in cells[n + 1 :] if c.cell_type == "markdown"), None)
+                # the conclusion right after it (no other code on a slide between) reads its
+                # numbers: its printout is on a slide, not in the notes alone
+                after = next(
+                    (
+                        c
+                        for c in cells[n + 1 :]
+                        if c.cell_type == "markdown" or self.shown_code(c)
+                    ),
+                    None,
+                )
                 read = (
                     after is not None
+                    and after.cell_type == "markdown"
                     and bool(CONCLUSION.match(after.source.lstrip()))
-                    and bool(READS_PRINTOUT.search(after.source))
                 )
+                self.reading = reading(after.source) if read else ""
                 out.extend(self.code(cell, read))
         nb.cells = self.unique_ids(join_sparse(self.fit(out)))
         return nb, resources
@@ -908,6 +938,17 @@ class DeckPreprocessor(Preprocessor):
         out = [_markdown(pieces[0], "subslide"), _markdown("\n\n".join(blocks), "notes")]
         for piece in pieces[1:]:
             out += [_markdown(piece, "subslide"), _markdown(piece, "notes")]
+        # a table it reads ("the table below, from ten seeds, is the measurement") on a slide,
+        # with the paragraph after it that says what it shows
+        start = blocks.index(first)
+        for j in range(start + 1, len(blocks)):
+            if kind(blocks[j]) != "table":
+                continue
+            out += [_markdown(blocks[j], "subslide"), _markdown(blocks[j], "notes")]
+            if j + 1 < len(blocks) and kind(blocks[j + 1]) == "paragraph":
+                text = blocks[j + 1]
+                for piece in pieces_of(for_the_deck(one_line(text))):
+                    out += [_markdown(piece, "subslide"), _markdown(piece, "notes")]
         return out
 
     def title_slide(self, title: str, rest: list[str]):
@@ -1232,14 +1273,22 @@ class DeckPreprocessor(Preprocessor):
         if is_figure(cell):
             return self.figure(cell, printed, read)
         shown, helpers = split_helpers(cell.source, self.named)
-        notes = [f"The code: {summary(re.sub(r'(?m)^# helper .*$', '', shown))}"]
+        notes = [what_code_does(re.sub(r"(?m)^# helper .*$", "", shown))]
         if helpers:
             notes.append("Its helpers (in the book):\n\n```python\n" + helpers + "\n```")
             if not shown.strip() and not cell.outputs:
                 return [_markdown("\n\n".join(notes), "notes")]
             cell.source = shown
         if printed and "text/markdown" not in kinds:
-            notes.append(f"It prints:\n\n```text\n{printed}\n```")
+            notes.append(
+                (
+                    "It prints the numbers on the slide, which the section reads on the next "
+                    f"slide: {self.reading}"
+                    if self.reading
+                    else "What it prints, under the code on the slide:"
+                )
+                + f"\n\n```text\n{printed}\n```"
+            )
         width = max((len(x) for x in (printed + "\n" + cell.source).split("\n")), default=0)
         if width > 92:  # wider than the code box at 16 px: a smaller font (the template)
             tag = "deck-narrow" if width <= 110 else "deck-narrower"
@@ -1252,13 +1301,21 @@ class DeckPreprocessor(Preprocessor):
             _set(printout, "subslide")
             printout.metadata["deck"] = "printout"
             cell.outputs = []
+            notes = [x.replace("under the code on the slide", "on the slide after it") for x in notes]
             out = [cell, _markdown("\n\n".join(notes), "notes"), printout]
             # its notes say what it shows, not what the code was (the code slide's notes do)
             first = next((x.strip() for x in printed.split("\n") if x.strip()), "")
             if printed and "text/markdown" not in kinds:
-                notes = [f"The printout of the code before, from its first line: {first}"]
+                notes = [
+                    f"This slide shows the code's printout, from “{first}” on."
+                    + (f" The section reads it next: {self.reading}" if self.reading else "")
+                    + f"\n\n```text\n{printed}\n```"
+                ]
             else:
-                notes = ["The table that the code before displays."]
+                notes = [
+                    "This slide shows the table that the code of the slide before displays "
+                    f"({what_code_does(shown, bare=True)})."
+                ]
         return out + [_markdown("\n\n".join(notes), "notes")]
 
     def tables(self, cell, output, pieces: list[str], prose: str):
@@ -1321,9 +1378,9 @@ class DeckPreprocessor(Preprocessor):
             # the text after it reads its printout ("The norms printed above: ..."): the
             # printout on a slide of its own after the figure, not in the notes alone
             printout = copy.deepcopy(cell)
-            printout.outputs = [
-                o for o in merge_streams(self.streams) if o.get("output_type") == "stream"
-            ]
+            printout.outputs = merge_streams(
+                [o for o in self.streams if o.get("output_type") == "stream"]
+            )
             printout.metadata["deck"] = "printout"
             printout.metadata.pop("mystnb", None)
             _set(printout, "subslide")
@@ -1337,8 +1394,10 @@ class DeckPreprocessor(Preprocessor):
             cells += [
                 printout,
                 _markdown(
-                    "The printout of the figure's code, which the text reads, from its first "
-                    f"line: {first}",
+                    "This slide shows what the figure's code printed, starting with "
+                    f"“{first}”: the numbers the conclusion reads"
+                    + (f", on the next slide: {self.reading}" if self.reading else ".")
+                    + f"\n\n```text\n{printed}\n```",
                     "notes",
                 ),
             ]
