@@ -272,12 +272,12 @@ BOOK_POINTERS = [
     (r"\bso below it is\b", "so here is"),
     (r"\b(norms|numbers|values|scores|rows?) printed (?:above|below)\b", r"\1"),
     (
-        r"\b(dots?|scores?|toy|playground|numbers|figures?|animation|tables?|grid|widgets?|"
+        r"\b(scores?|sets?|correlations|toy|playground|numbers|figures?|animation|tables?|grid|widgets?|"
         r"run|theorem|experiment|recording) (?:below|above)\b",
         r"\1",
     ),
     (r",? as (?:shown )?above\b", ""),
-    (r"([$`]) above(?=\s*[,.;:)]|\s*$)", r"\1"),
+    (r"([$`]) above(?=\s*[,.;:()]|\s*$)", r"\1"),
     (r"(`) above\b", r"\1"),
     # "the notes" of the book's sources would read as the deck's speaker notes
     (r"\b([Tt])he notes this book draws on\b", r"\1he sources this book draws on"),
@@ -285,7 +285,46 @@ BOOK_POINTERS = [
     (r"\bthe lecture notes this book grew from\b", "the lectures this book grew from"),
     (r"\bSome notes say\b", "Some sources say"),
     (r"\b(plays?) below\b", r"\1"),
+    (r"\b(dots?) (?:below|above)\b", r"\1 in the figure"),
+    (r"\bsmall enough to run here\b", "small enough to run in the notebook"),
 ]
+
+
+# The book's page words in the speaker notes, said for a lecturer in front of the deck (after
+# BOOK_POINTERS): "In the rendered book the figures above show ..." -> "In the deck, the figures
+# show ...".
+NOTE_WORDS = [
+    (r"\bWithout a kernel \(in the rendered book\),?\s*", "In the deck, "),
+    (r"\b[Ii]n the rendered book,?\s*", "In the deck, "),
+    (r"\(in the rendered book\)\s*", ""),
+    (r"\bWithout a kernel,?\s*", "In the deck, "),
+    (r"\bWith a live kernel\b,?\s*", "In the notebook, "),
+    (r"\b[Oo]n this web page\b", "in the deck"),
+    (r"\b[Rr]un the next cell\b", "run the code of the next slide"),
+    (r"\b([Tt])he next cell\b", r"\1he code of the next slide"),
+    (r"\bhidden (?:under the cell after it|below it)\b", "in these notes"),
+    (r"\bthe cell after it\b", "the next slide"),
+    (r"\bin the explorer below\b", "in the notebook's explorer"),
+    (r"\bBelow is\b", "Here is"),
+    (r"\b(?:is|are) printed above\b", "is printed on an earlier slide"),
+    (r"\bprinted above\b", "printed earlier"),
+    (r"\bthe (animation|figure|table)s? below\b", r"the \1 on the next slide"),
+    (r"\b(animation|figure|table)s? (?:below|above)\b", r"\1"),
+    (r"\bthe book\b(?= (?:shows|prints))", "the deck"),
+]
+
+
+def for_the_notes(text: str) -> str:
+    """Speaker notes in deck wording: the book's pointers said without pointing (NOTE_WORDS,
+    BOOK_POINTERS); code blocks and math are left as they are."""
+    parts = re.split(r"(```.*?```|\$\$.*?\$\$)", text, flags=re.S)
+    for n in range(0, len(parts), 2):
+        part = unpoint(parts[n])
+        for pattern, repl in NOTE_WORDS:
+            part = re.sub(pattern.replace(" ", r"[ \t]*\n?[ \t]*"), repl, part)
+        part = re.sub(r"In the deck, ([a-z])", lambda m: "In the deck, " + m.group(1), part)
+        parts[n] = part
+    return "".join(parts)
 
 
 def unpoint(text: str) -> str:
@@ -314,7 +353,7 @@ def for_the_deck(text: str) -> str:
         lambda m: m.group(1) + m.group(2).upper() if BOOK_ONLY.search(m.group(0)) else m.group(0),
         text,
     )
-    kept = []
+    kept, dropped = [], False
     for sentence in sentences(text):
         clauses = [c for c in re.split(r"(?<=;)\s+", sentence)]
         clauses = [c for c in clauses if not BOOK_ONLY.search(c)]
@@ -322,7 +361,15 @@ def for_the_deck(text: str) -> str:
             joined = " ".join(clauses)
             if joined.endswith(";"):
                 joined = joined[:-1] + "."
+            if dropped:
+                # "So here is a recording": the reason it went on from is gone
+                joined = re.sub(
+                    r"^(?:So|Thus|Hence|Therefore|And|But),?\s+(\w)",
+                    lambda m: m.group(1).upper(),
+                    joined,
+                )
             kept.append(joined)
+        dropped = not clauses
     return " ".join(kept)
 
 
@@ -332,7 +379,7 @@ LIVE_HEADING = re.compile(r"^#+ .*\b(?:[Ll]ive|playground|[Tt]he Turing test)\b"
 WIDGET_ORDER = re.compile(
     r"^(?:Move|Pick|Choose|Answer|Drag|Click|Press|Try it|Re-run|Select|Slide|Train)\b"
 )
-INSTEAD = "The deck shows a recording of the widget instead; its controls need a live notebook."
+INSTEAD = "In the notebook this is a live widget; the deck shows a recording of it."
 
 
 def unwidget(text: str) -> str:
@@ -412,15 +459,21 @@ def pieces_of(text: str, room: int = PARAGRAPH_ROOM) -> list[str]:
     characters: a long paragraph goes on over follow-on slides instead of being cut (a sentence
     is never cut), and no piece is a lone short line."""
     text = one_line(text)
-    count = -(-len(text) // room)
-    target = min(room, len(text) / max(count, 1) + 40)
-    out: list[str] = []
+    groups: list[list[str]] = []
     for sentence in sentences(text):
-        if out and len(out[-1]) + 1 + len(sentence) <= target:
-            out[-1] = f"{out[-1]} {sentence}"
+        if groups and len(" ".join(groups[-1])) + 1 + len(sentence) <= room:
+            groups[-1].append(sentence)
         else:
-            out.append(sentence)
-    return out or [text]
+            groups.append([sentence])
+    # a short last piece takes sentences from the one before, while that stays the longer
+    while (
+        len(groups) > 1
+        and len(groups[-2]) > 1
+        and len(" ".join(groups[-1])) + len(groups[-2][-1]) < len(" ".join(groups[-2][:-1]))
+        and len(" ".join(groups[-1])) < room // 3
+    ):
+        groups[-1].insert(0, groups[-2].pop())
+    return [" ".join(g) for g in groups] or [text]
 
 
 def list_items(block: str) -> list[str]:
@@ -725,6 +778,53 @@ def reading(source: str) -> str:
     return said[0] if said else ""
 
 
+# Names a chapter defines in code that no slide shows (the set-up cell, a figure's code) are
+# said where a slide's code first uses them, as a comment: "# from the book: bench_ring = ...".
+OBVIOUS = frozenset({"device", "fig", "ax", "axes", "plt", "torch", "np", "gl", "nn", "F"})
+
+
+def definitions(source: str) -> dict[str, str]:
+    """The top-level names a cell defines, each with one line that says what it is (its
+    assignment, or a function's name, arguments and docstring's first line)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return {}
+    lines = source.split("\n")
+    out: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            line = lines[node.lineno - 1].strip()
+            if node.end_lineno != node.lineno:
+                line += " ..."
+            for target in node.targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        out[name.id] = line
+        elif isinstance(node, ast.FunctionDef):
+            args = ", ".join(a.arg for a in node.args.args)
+            doc = (ast.get_docstring(node) or "").split("\n", 1)[0]
+            out[node.name] = f"{node.name}({args})" + (f": {doc}" if doc else "")
+    return {k: v for k, v in out.items() if k not in OBVIOUS}
+
+
+def used_names(source: str) -> list[str]:
+    """The names a cell reads before (or without) assigning them, in order of first use."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    assigned = set(definitions(source)) | {
+        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+    seen: list[str] = []
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in seen:
+            if n.id not in assigned:
+                seen.append(n.id)
+    return seen
+
+
 def escape_attr(text: str) -> str:
     return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
 
@@ -780,7 +880,13 @@ class DeckPreprocessor(Preprocessor):
         self.live = False  # in a widget's section (`section`)
         self.reading = ""  # the conclusion that reads the code's printout (`code`)
         cells = [c for c in nb.cells if _slide_type(c) != "skip"]
+        before = cells
         cells = self.drop_setup(cells)
+        # names defined by code no slide shows: the set-up cell, and (below) figures' code
+        self.unseen = {}
+        for c in before:
+            if c.cell_type == "code" and c not in cells:
+                self.unseen.update(definitions(c.source))
         prose = "\n".join(c.source for c in cells if c.cell_type == "markdown")
         self.named = set(re.findall(r"`([A-Za-z_]\w*)[`(]", prose))  # functions the prose names
         out = []
@@ -806,9 +912,36 @@ class DeckPreprocessor(Preprocessor):
                     and bool(CONCLUSION.match(after.source.lstrip()))
                 )
                 self.reading = reading(after.source) if read else ""
-                out.extend(self.code(cell, read))
+                out.extend(self.said_where_used(cell, self.code(cell, read)))
+        for c in out:
+            if c.cell_type == "markdown" and _slide_type(c) == "notes":
+                c.source = for_the_notes(c.source)
         nb.cells = self.unique_ids(join_sparse(self.fit(out)))
         return nb, resources
+
+    def said_where_used(self, cell, cells):
+        """The code of a slide that uses a name defined where no slide shows it (the set-up
+        cell: `phi`, `G_early`; a figure's code: `bench_ring`) says what it is, in a comment
+        line at its top, the first time; a cell whose code no slide shows adds its names."""
+        shown = [
+            c
+            for c in cells
+            if c.cell_type == "code" and _slide_type(c) != "notes" and not removed_source(c)
+        ]
+        if not shown:
+            self.unseen.update(definitions(cell.source))
+            return cells
+        code = shown[0]
+        said = [n for n in used_names(code.source) if n in self.unseen]
+        if said:
+            lines = []
+            for name in said:
+                line = f"# defined in the book: {self.unseen.pop(name)}"
+                lines.append(line if len(line) <= 88 else line[:87] + "…")
+            code.source = "\n".join(lines) + "\n" + code.source
+        for name in definitions(code.source):
+            self.unseen.pop(name, None)
+        return cells
 
     @staticmethod
     def unique_ids(cells):
@@ -1061,7 +1194,7 @@ class DeckPreprocessor(Preprocessor):
                     add = pieces[-1]
                     src = (i, said[-1]) if len(pieces) > 1 else None
                     long_seen = True
-                elif new_topic(block):
+                elif new_topic(block) or CONCLUSION.match(block.lstrip()):
                     # a topic of its own ("**D's side is binary cross-entropy.** ..."): its
                     # claim is what the code after it checks; whole, over follow-on slides
                     pieces, said = self.pieces(block, text, live)
@@ -1142,6 +1275,17 @@ class DeckPreprocessor(Preprocessor):
                     slides[-1].extend(group[:take])
                     del group[:take]
                 if group:
+                    # "non-saturating:" goes with the equation it leads into, to the next slide
+                    # (a label, capitalised there: no slide starts in lower case)
+                    while (
+                        len(slides[-1]) > 1
+                        and kind(slides[-1][-1]) == "paragraph"
+                        and slides[-1][-1].rstrip().endswith(":")
+                    ):
+                        group.insert(0, slides[-1].pop())
+                        height -= text_height(group[0])
+                    if re.match(r"[a-z]", group[0]) and len(group[0]) <= 60:
+                        group[0] = group[0][0].upper() + group[0][1:]
                     slides.append([])
                     height = 0
                 h = sum(text_height(t) for t in group)
