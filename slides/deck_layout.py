@@ -594,7 +594,11 @@ def output_text_lines(cell) -> int:
         if out.get("output_type") == "stream":
             lines += len(str(out.get("text", "")).rstrip("\n").split("\n"))
         elif "text/markdown" in out.get("data", {}):
-            lines += len(str(out["data"]["text/markdown"]).split("\n"))
+            # a table's row of several columns wraps to two or three lines
+            lines += sum(
+                3 if x.lstrip().startswith("|") and x.count("|") > 4 else 1
+                for x in str(out["data"]["text/markdown"]).split("\n")
+            )
         elif "text/plain" in out.get("data", {}) and not is_figure(cell):
             lines += len(str(out["data"]["text/plain"]).split("\n"))
     return lines
