@@ -511,8 +511,13 @@ def condense_item(item: str, limit: int = 150) -> str:
     m = LIST_ITEM.match(item)
     lines = item.split("\n")
     nested = next(
-        (n for n, x in enumerate(lines[1:], 1) if LIST_ITEM.match(x) and x[: m.end()].strip()
-         == "" and len(LIST_ITEM.match(x).group(1)) > len(m.group(1))),
+        (
+            n
+            for n, x in enumerate(lines[1:], 1)
+            if LIST_ITEM.match(x)
+            and x[: m.end()].strip() == ""
+            and len(LIST_ITEM.match(x).group(1)) > len(m.group(1))
+        ),
         None,
     )
     if nested is not None and limit < 10_000:
@@ -521,8 +526,12 @@ def condense_item(item: str, limit: int = 150) -> str:
         indent = " " * (len(m.group(1)) + len(m.group(2)) + 1)
         subs = [
             indent + condense_item(x.strip(), 260)
-            for x in list_items("\n".join(y[len(indent):] if y.startswith(indent) else y.strip()
-                                          for y in block.split("\n")))
+            for x in list_items(
+                "\n".join(
+                    y[len(indent) :] if y.startswith(indent) else y.strip()
+                    for y in block.split("\n")
+                )
+            )
         ]
         return head + "\n" + "\n".join(subs)
     marker, text = m.group(2), unpoint(one_line(item[m.end() :]))
@@ -530,9 +539,13 @@ def condense_item(item: str, limit: int = 150) -> str:
     if len(said) > 1 and bare_name(said[0]) and len(text) > limit:
         # "**Unrolled GAN** (Metz et al. 2017)." says nothing: the sentence after it too
         room = max(limit, 260)
-        second = said[1] if len(said[0]) + len(said[1]) < room else lead(said[1], room - len(said[0]))
+        second = (
+            said[1] if len(said[0]) + len(said[1]) < room else lead(said[1], room - len(said[0]))
+        )
         both = f"{said[0]} {second}"
-        return f"{marker} {both}" + (" …" if len(both) < len(text) - 1 and "…" not in second else "")
+        return f"{marker} {both}" + (
+            " …" if len(both) < len(text) - 1 and "…" not in second else ""
+        )
     if len(text) <= limit:
         return f"{marker} {text}"
     if len(text) <= WHOLE_ITEM and (
@@ -732,9 +745,7 @@ def table_pieces(markdown: str) -> tuple[list[str], str]:
             continue
         lines = [x for x in block.split("\n") if x.strip()]
         head, rows = lines[:2], lines[2:]
-        rows = [
-            re.sub(r"(?<=\S) (\[[^\]|]+\])", r"<br><small>\1</small>", row) for row in rows
-        ]
+        rows = [re.sub(r"(?<=\S) (\[[^\]|]+\])", r"<br><small>\1</small>", row) for row in rows]
         groups: list[list[str]] = []
         if len(rows) > TABLE_ROWS:
             for row in rows:
@@ -903,11 +914,7 @@ class DeckPreprocessor(Preprocessor):
                 # the conclusion right after it (no other code on a slide between) reads its
                 # numbers: its printout is on a slide, not in the notes alone
                 after = next(
-                    (
-                        c
-                        for c in cells[n + 1 :]
-                        if c.cell_type == "markdown" or self.shown_code(c)
-                    ),
+                    (c for c in cells[n + 1 :] if c.cell_type == "markdown" or self.shown_code(c)),
                     None,
                 )
                 read = (
@@ -1028,9 +1035,7 @@ class DeckPreprocessor(Preprocessor):
                     end = len(blocks)
                     # a new topic after it ("**One-sided label smoothing.** ..."): a part of
                     # its own, shown, not the conclusion's notes alone
-                    topic = next(
-                        (j for j in range(1, len(blocks)) if new_topic(blocks[j])), None
-                    )
+                    topic = next((j for j in range(1, len(blocks)) if new_topic(blocks[j])), None)
                     if topic is not None:
                         end = topic
                     elif (
@@ -1316,7 +1321,9 @@ class DeckPreprocessor(Preprocessor):
         # of the block before it), so that the notes of a slide never read ahead.
         where: dict[int, int] = {}  # block -> its slide
         owned: list[list[tuple[int, str | None]]] = [[] for _ in slides]
-        flat = [n for n, texts in enumerate(slides) for _ in texts] + ([len(slides) - 1] if tail else [])
+        flat = [n for n, texts in enumerate(slides) for _ in texts] + (
+            [len(slides) - 1] if tail else []
+        )
         for (block_no, whole), n in zip(srcs, flat, strict=False):
             where[block_no] = n
             owned[n].append((block_no, whole))
@@ -1449,7 +1456,9 @@ class DeckPreprocessor(Preprocessor):
             _set(printout, "subslide")
             printout.metadata["deck"] = "printout"
             cell.outputs = []
-            notes = [x.replace("under the code on the slide", "on the slide after it") for x in notes]
+            notes = [
+                x.replace("under the code on the slide", "on the slide after it") for x in notes
+            ]
             out = [cell, _markdown("\n\n".join(notes), "notes"), printout]
             # its notes say what it shows, not what the code was (the code slide's notes do)
             first = next((x.strip() for x in printed.split("\n") if x.strip()), "")
