@@ -525,7 +525,7 @@ def condense_item(item: str, limit: int = 150) -> str:
         block = "\n".join(lines[nested:])
         indent = " " * (len(m.group(1)) + len(m.group(2)) + 1)
         subs = [
-            indent + condense_item(x.strip(), 260)
+            indent + condense_item(x.strip(), 320)
             for x in list_items(
                 "\n".join(
                     y[len(indent) :] if y.startswith(indent) else y.strip()
@@ -555,6 +555,13 @@ def condense_item(item: str, limit: int = 150) -> str:
         return f"{marker} {text}"
     sentence = first_sentence(text, limit)
     if sentence:
+        # as many whole sentences as fit ("... classifier (...). D has C + 1 outputs: ...")
+        for more in said[1:]:
+            if len(sentence) + 1 + len(more) > limit or FORMULA.search(more):
+                break
+            sentence = f"{sentence} {more}"
+        if len(sentence) >= len(text) - 1:
+            return f"{marker} {text}"
         if len(text) <= WHOLE_ITEM and FORMULA.search(text[len(sentence) :]):
             return f"{marker} {text}"  # its formula stays with it
         return f"{marker} {sentence}"
@@ -1287,12 +1294,16 @@ class DeckPreprocessor(Preprocessor):
                     # "non-saturating:" goes with the equation it leads into, to the next slide
                     # (a label, capitalised there: no slide starts in lower case)
                     while (
-                        len(slides[-1]) > 1
+                        sum(not t.startswith("#") for t in slides[-1]) > 1
                         and kind(slides[-1][-1]) == "paragraph"
                         and slides[-1][-1].rstrip().endswith(":")
                     ):
                         group.insert(0, slides[-1].pop())
                         height -= text_height(group[0])
+                    last_text = slides[-1][-1]
+                    if kind(last_text) == "paragraph" and last_text.rstrip().endswith(":"):
+                        # it stays with the heading: it announces the next slide
+                        slides[-1][-1] = last_text.rstrip()[:-1].rstrip() + "."
                     if re.match(r"[a-z]", group[0]) and len(group[0]) <= 60:
                         group[0] = group[0][0].upper() + group[0][1:]
                     slides.append([])
