@@ -1069,6 +1069,12 @@ class DeckPreprocessor(Preprocessor):
                     # experiment with Adam ...:"): its last paragraph is that code's slide's
                     # text, the whole cell its notes.
                     start = lead_in_start(blocks)
+                    if start > 0 and any(kind(b) == "paragraph" for b in blocks[:start]):
+                        # the text before it reads the experiment before ("The FID of real
+                        # against real falls ..."): a slide of its own, with its own notes, not
+                        # the notes of the next experiment's slide
+                        out.extend(self.conclusion(blocks[:start]))
+                        part = "\n\n".join(blocks[start:])
                     shown = self.section("\n\n".join(blocks[start:]), "subslide", True)
                     shown = [c for c in shown if _slide_type(c) != "notes"]
                     out.extend(shown[:1] + [_markdown(part, "notes")] + shown[1:])
