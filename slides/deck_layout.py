@@ -272,19 +272,59 @@ BOOK_POINTERS = [
     (r"\bso below it is\b", "so here is"),
     (r"\b(norms|numbers|values|scores|rows?) printed (?:above|below)\b", r"\1"),
     (
-        r"\b(dots?|scores?|toy|playground|numbers|figures?|animation|tables?|grid|widgets?|"
+        r"\b(scores?|sets?|correlations|toy|playground|numbers|figures?|animation|tables?|grid|widgets?|"
         r"run|theorem|experiment|recording) (?:below|above)\b",
         r"\1",
     ),
     (r",? as (?:shown )?above\b", ""),
-    (r"([$`]) above(?=\s*[,.;:)]|\s*$)", r"\1"),
+    (r"([$`]) above(?=\s*[,.;:()]|\s*$)", r"\1"),
     (r"(`) above\b", r"\1"),
     # "the notes" of the book's sources would read as the deck's speaker notes
     (r"\b([Tt])he notes this book draws on\b", r"\1he sources this book draws on"),
     (r"\bThe notes list\b", "The literature lists"),
+    (r"\bthe lecture notes this book grew from\b", "the lectures this book grew from"),
     (r"\bSome notes say\b", "Some sources say"),
     (r"\b(plays?) below\b", r"\1"),
+    (r"\b(dots?) (?:below|above)\b", r"\1 in the figure"),
+    (r"\bsmall enough to run here\b", "small enough to run in the notebook"),
 ]
+
+
+# The book's page words in the speaker notes, said for a lecturer in front of the deck (after
+# BOOK_POINTERS): "In the rendered book the figures above show ..." -> "In the deck, the figures
+# show ...".
+NOTE_WORDS = [
+    (r"\bWithout a kernel \(in the rendered book\),?\s*", "In the deck, "),
+    (r"\b[Ii]n the rendered book,?\s*", "In the deck, "),
+    (r"\(in the rendered book\)\s*", ""),
+    (r"\bWithout a kernel,?\s*", "In the deck, "),
+    (r"\bWith a live kernel\b,?\s*", "In the notebook, "),
+    (r"\b[Oo]n this web page\b", "in the deck"),
+    (r"\b[Rr]un the next cell\b", "run the code of the next slide"),
+    (r"\b([Tt])he next cell\b", r"\1he code of the next slide"),
+    (r"\bhidden (?:under the cell after it|below it)\b", "in these notes"),
+    (r"\bthe cell after it\b", "the next slide"),
+    (r"\bin the explorer below\b", "in the notebook's explorer"),
+    (r"\bBelow is\b", "Here is"),
+    (r"\b(?:is|are) printed above\b", "is printed on an earlier slide"),
+    (r"\bprinted above\b", "printed earlier"),
+    (r"\bthe (animation|figure|table)s? below\b", r"the \1 on the next slide"),
+    (r"\b(animation|figure|table)s? (?:below|above)\b", r"\1"),
+    (r"\bthe book\b(?= (?:shows|prints))", "the deck"),
+]
+
+
+def for_the_notes(text: str) -> str:
+    """Speaker notes in deck wording: the book's pointers said without pointing (NOTE_WORDS,
+    BOOK_POINTERS); code blocks and math are left as they are."""
+    parts = re.split(r"(```.*?```|\$\$.*?\$\$)", text, flags=re.S)
+    for n in range(0, len(parts), 2):
+        part = unpoint(parts[n])
+        for pattern, repl in NOTE_WORDS:
+            part = re.sub(pattern.replace(" ", r"[ \t]*\n?[ \t]*"), repl, part)
+        part = re.sub(r"In the deck, ([a-z])", lambda m: "In the deck, " + m.group(1), part)
+        parts[n] = part
+    return "".join(parts)
 
 
 def unpoint(text: str) -> str:
@@ -313,7 +353,7 @@ def for_the_deck(text: str) -> str:
         lambda m: m.group(1) + m.group(2).upper() if BOOK_ONLY.search(m.group(0)) else m.group(0),
         text,
     )
-    kept = []
+    kept, dropped = [], False
     for sentence in sentences(text):
         clauses = [c for c in re.split(r"(?<=;)\s+", sentence)]
         clauses = [c for c in clauses if not BOOK_ONLY.search(c)]
@@ -321,7 +361,15 @@ def for_the_deck(text: str) -> str:
             joined = " ".join(clauses)
             if joined.endswith(";"):
                 joined = joined[:-1] + "."
+            if dropped:
+                # "So here is a recording": the reason it went on from is gone
+                joined = re.sub(
+                    r"^(?:So|Thus|Hence|Therefore|And|But),?\s+(\w)",
+                    lambda m: m.group(1).upper(),
+                    joined,
+                )
             kept.append(joined)
+        dropped = not clauses
     return " ".join(kept)
 
 
@@ -331,7 +379,7 @@ LIVE_HEADING = re.compile(r"^#+ .*\b(?:[Ll]ive|playground|[Tt]he Turing test)\b"
 WIDGET_ORDER = re.compile(
     r"^(?:Move|Pick|Choose|Answer|Drag|Click|Press|Try it|Re-run|Select|Slide|Train)\b"
 )
-INSTEAD = "The deck shows a recording of the widget instead; its controls need a live notebook."
+INSTEAD = "In the notebook this is a live widget; the deck shows a recording of it."
 
 
 def unwidget(text: str) -> str:
@@ -372,6 +420,62 @@ def continues(text: str) -> bool:
     return bool(re.match(r"\(|[a-z]", one_line(text)))
 
 
+def lead_in_start(blocks: list[str]) -> int:
+    """Where the text that leads into the next code starts: the last paragraph, with the
+    equation it goes on from ("... becomes $$D^*$$ so the optimal D ...") and the paragraph that
+    leads into that equation, so that no slide starts mid-sentence."""
+    start = len(blocks) - 1
+    while start > 0 and (
+        (
+            kind(blocks[start]) == "paragraph"
+            and continues(blocks[start])
+            and kind(blocks[start - 1]) == "math"
+        )
+        or (
+            kind(blocks[start]) == "math"
+            and kind(blocks[start - 1]) == "paragraph"
+            and introduces(blocks[start - 1])
+        )
+    ):
+        start -= 1
+    return start
+
+
+def new_topic(block: str) -> bool:
+    """A paragraph that opens a topic of its own with a bold run-in title ("**One-sided label
+    smoothing.** ..."), not a conclusion."""
+    return (
+        kind(block) == "paragraph"
+        and bool(re.match(r"\*\*[^*]+[.:]\*\*", block.lstrip()))
+        and not CONCLUSION.match(block.lstrip())
+    )
+
+
+PARAGRAPH_ROOM = 640  # characters of a paragraph on one slide (about 7 lines)
+
+
+def pieces_of(text: str, room: int = PARAGRAPH_ROOM) -> list[str]:
+    """A paragraph in whole sentences, in pieces of about even length that fit `room`
+    characters: a long paragraph goes on over follow-on slides instead of being cut (a sentence
+    is never cut), and no piece is a lone short line."""
+    text = one_line(text)
+    groups: list[list[str]] = []
+    for sentence in sentences(text):
+        if groups and len(" ".join(groups[-1])) + 1 + len(sentence) <= room:
+            groups[-1].append(sentence)
+        else:
+            groups.append([sentence])
+    # a short last piece takes sentences from the one before, while that stays the longer
+    while (
+        len(groups) > 1
+        and len(groups[-2]) > 1
+        and len(" ".join(groups[-1])) + len(groups[-2][-1]) < len(" ".join(groups[-2][:-1]))
+        and len(" ".join(groups[-1])) < room // 3
+    ):
+        groups[-1].insert(0, groups[-2].pop())
+    return [" ".join(g) for g in groups] or [text]
+
+
 def list_items(block: str) -> list[str]:
     """The top-level items of a list block, each with its own continuation lines."""
     items: list[list[str]] = []
@@ -387,36 +491,96 @@ def list_items(block: str) -> list[str]:
 
 # A list item defines a term ("- **FID**: fit Gaussians ...; FID = ..."): shown whole, as one whose
 # cut would leave its formula behind, up to WHOLE_ITEM characters.
-DEFINITION = re.compile(r"^\*\*[^*]+\*\*(?:\s*\([^)]*\))?:")
+DEFINITION = re.compile(r"^\*\*[^*]+\*\*(?:\s*\([^)]*\)|\s*\{[\w:+-]+\}`[^`]*`)*:")
 WHOLE_ITEM = 420
 FORMULA = re.compile(r"\$[^$]*(?:=|\\le\b|\\ge\b|<|>)[^$]*\$")  # inline math that states something
 LIST_ROOM = 520  # px: the most of a slide one list takes (a longer one goes on over slides)
 
 
+def bare_name(sentence: str) -> bool:
+    """Whether a sentence only names its item ("**Unrolled GAN** (Metz et al. 2017)."): without
+    the bold name, citations, parentheses and code, fewer than four words are left."""
+    rest = re.sub(r"\*\*[^*]+\*\*|\{[\w:+-]+\}`[^`]*`|\([^()]*\)|`[^`]*`", " ", sentence)
+    return len(re.findall(r"[A-Za-z]{2,}", rest)) < 4
+
+
 def condense_item(item: str, limit: int = 150) -> str:
-    """A list item cut to what a slide shows: as it is when short, else its first sentence or
-    clause, else its bold lead-in."""
+    """A list item cut to what a slide shows: as it is when short, else its first sentence (with
+    the next one when the first only names the item) or clause, else its bold lead-in; a nested
+    list (the two designs of a discriminator) keeps its items, each condensed."""
     m = LIST_ITEM.match(item)
+    lines = item.split("\n")
+    nested = next(
+        (
+            n
+            for n, x in enumerate(lines[1:], 1)
+            if LIST_ITEM.match(x)
+            and x[: m.end()].strip() == ""
+            and len(LIST_ITEM.match(x).group(1)) > len(m.group(1))
+        ),
+        None,
+    )
+    if nested is not None and limit < 10_000:
+        head = condense_item("\n".join(lines[:nested]), limit)
+        block = "\n".join(lines[nested:])
+        indent = " " * (len(m.group(1)) + len(m.group(2)) + 1)
+        subs = [
+            indent + condense_item(x.strip(), 320)
+            for x in list_items(
+                "\n".join(
+                    y[len(indent) :] if y.startswith(indent) else y.strip()
+                    for y in block.split("\n")
+                )
+            )
+        ]
+        return head + "\n" + "\n".join(subs)
     marker, text = m.group(2), unpoint(one_line(item[m.end() :]))
+    said = sentences(text)
+    if len(said) > 1 and bare_name(said[0]) and len(text) > limit:
+        # "**Unrolled GAN** (Metz et al. 2017)." says nothing: the sentence after it too
+        room = max(limit, 260)
+        second = (
+            said[1] if len(said[0]) + len(said[1]) < room else lead(said[1], room - len(said[0]))
+        )
+        both = f"{said[0]} {second}"
+        return f"{marker} {both}" + (
+            " …" if len(both) < len(text) - 1 and "…" not in second else ""
+        )
     if len(text) <= limit:
         return f"{marker} {text}"
-    if len(text) <= WHOLE_ITEM and (DEFINITION.match(text) or FORMULA.search(text)):
+    if len(text) <= WHOLE_ITEM and (
+        DEFINITION.match(text) or FORMULA.search(text) or text.endswith(":")
+    ):
         # a term and its definition ("**FID**: fit ..."), an item with a formula ("FID = ...")
         return f"{marker} {text}"
     sentence = first_sentence(text, limit)
     if sentence:
+        # as many whole sentences as fit ("... classifier (...). D has C + 1 outputs: ...")
+        for more in said[1:]:
+            if len(sentence) + 1 + len(more) > limit or FORMULA.search(more):
+                break
+            sentence = f"{sentence} {more}"
+        if len(sentence) >= len(text) - 1:
+            return f"{marker} {text}"
         if len(text) <= WHOLE_ITEM and FORMULA.search(text[len(sentence) :]):
             return f"{marker} {text}"  # its formula stays with it
         return f"{marker} {sentence}"
     masked = _ATOMS.sub(lambda a: "x" * len(a.group(0)), text)
-    cuts = [c.start() for c in re.finditer(r"[;:,](?=\s)|\s\(", masked) if 40 <= c.start() <= limit]
+    depth = [0] * (len(masked) + 1)
+    for n, ch in enumerate(masked):
+        depth[n + 1] = depth[n] + (ch in "([") - (ch in ")]")
+    cuts = [  # at a clause, never inside a parenthesis (it would be left open)
+        c.start()
+        for c in re.finditer(r"[;:,](?=\s)|\s\(", masked)
+        if 40 <= c.start() <= limit and depth[c.start()] == 0
+    ]
     if cuts:
         if len(text) <= WHOLE_ITEM and FORMULA.search(text[cuts[-1] :]):
             return f"{marker} {text}"
         return f"{marker} {text[: cuts[-1]].rstrip()} …"
-    lead = BOLD_LEAD.match(text)
-    if lead:
-        return f"{marker} {lead.group(0)} …"
+    bold = BOLD_LEAD.match(text)
+    if bold:
+        return f"{marker} {bold.group(0)} …"
     return f"{marker} {text}"
 
 
@@ -450,7 +614,11 @@ def output_text_lines(cell) -> int:
         if out.get("output_type") == "stream":
             lines += len(str(out.get("text", "")).rstrip("\n").split("\n"))
         elif "text/markdown" in out.get("data", {}):
-            lines += len(str(out["data"]["text/markdown"]).split("\n"))
+            # a table's row of several columns wraps to two or three lines
+            lines += sum(
+                3 if x.lstrip().startswith("|") and x.count("|") > 4 else 1
+                for x in str(out["data"]["text/markdown"]).split("\n")
+            )
         elif "text/plain" in out.get("data", {}) and not is_figure(cell):
             lines += len(str(out["data"]["text/plain"]).split("\n"))
     return lines
@@ -562,6 +730,123 @@ def summary(source: str) -> str:
     return "the computation behind the numbers on the slide."
 
 
+TABLE_ROWS = 8  # rows of a displayed table on one slide (a taller one goes on over slides)
+
+
+def table_pieces(markdown: str) -> tuple[list[str], str]:
+    """A displayed Markdown output (the benchmark's tables) as slides: one table per slide, a
+    table's "#### title" in bold over it, a table of more than TABLE_ROWS rows split by its first
+    column's groups ("ring", "grid") and then into pieces of TABLE_ROWS rows (the header
+    repeated, "rows a–b of n" said), an interval "[a, b]" on a small second line of its cell;
+    the prose around the tables (their caption) goes to the notes."""
+    pieces: list[str] = []
+    prose: list[str] = []
+    title = ""
+    for block in split_blocks(markdown):
+        k = kind(block)
+        if k == "heading":
+            title = HEADING.match(block).group(2)
+            continue
+        if k != "table":
+            prose.append(block)
+            continue
+        lines = [x for x in block.split("\n") if x.strip()]
+        head, rows = lines[:2], lines[2:]
+        rows = [re.sub(r"(?<=\S) (\[[^\]|]+\])", r"<br><small>\1</small>", row) for row in rows]
+        groups: list[list[str]] = []
+        if len(rows) > TABLE_ROWS:
+            for row in rows:
+                first = row.strip("|").split("|")[0].strip()
+                if groups and groups[-1][0].strip("|").split("|")[0].strip() == first:
+                    groups[-1].append(row)
+                else:
+                    groups.append([row])
+            if len(groups) == 1 or len(groups) > 4:
+                groups = [rows]
+        else:
+            groups = [rows]
+        for group in groups:
+            count = -(-len(group) // TABLE_ROWS)
+            size = -(-len(group) // count)
+            for j in range(0, len(group), size):
+                label = title
+                if len(groups) > 1:
+                    name = group[0].strip("|").split("|")[0].strip()
+                    label = f"{title}: {name}" if title else name
+                if count > 1:
+                    label += f" (rows {j + 1}–{min(j + size, len(group))} of {len(group)})"
+                table = "\n".join(head + group[j : j + size])
+                pieces.append(f"**{label}**\n\n{table}" if label else table)
+        title = ""
+    return pieces, "\n\n".join(prose)
+
+
+def what_code_does(source: str, bare: bool = False) -> str:
+    """A sentence for the notes on what a code cell does (`summary`, helpers' comment lines
+    left out): "The code calls ...", or its first comment; `bare`: a phrase, without "The code"."""
+    said = summary(re.sub(r"(?m)^\s*# helper .*$", "", source)).rstrip(".")
+    if said.startswith("calls "):
+        return f"it {said}" if bare else f"The code {said}."
+    if said.startswith("the computation behind"):
+        return "its computation" if bare else "The code computes the numbers on the slide."
+    return f"the code: {said}" if bare else f"What the code does (its first comment): {said}."
+
+
+def reading(source: str) -> str:
+    """The first sentence of the conclusion that reads a printout, for the notes of the slide
+    that shows it ("What to notice. ..." without its label)."""
+    text = for_the_deck(one_line(re.sub(r"^\*\*[^*]+\*\*\s*", "", source.lstrip())))
+    said = sentences(text)
+    return said[0] if said else ""
+
+
+# Names a chapter defines in code that no slide shows (the set-up cell, a figure's code) are
+# said where a slide's code first uses them, as a comment: "# from the book: bench_ring = ...".
+OBVIOUS = frozenset({"device", "fig", "ax", "axes", "plt", "torch", "np", "gl", "nn", "F"})
+
+
+def definitions(source: str) -> dict[str, str]:
+    """The top-level names a cell defines, each with one line that says what it is (its
+    assignment, or a function's name, arguments and docstring's first line)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return {}
+    lines = source.split("\n")
+    out: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            line = lines[node.lineno - 1].strip()
+            if node.end_lineno != node.lineno:
+                line += " ..."
+            for target in node.targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        out[name.id] = line
+        elif isinstance(node, ast.FunctionDef):
+            args = ", ".join(a.arg for a in node.args.args)
+            doc = (ast.get_docstring(node) or "").split("\n", 1)[0]
+            out[node.name] = f"{node.name}({args})" + (f": {doc}" if doc else "")
+    return {k: v for k, v in out.items() if k not in OBVIOUS}
+
+
+def used_names(source: str) -> list[str]:
+    """The names a cell reads before (or without) assigning them, in order of first use."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    assigned = set(definitions(source)) | {
+        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+    seen: list[str] = []
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in seen:
+            if n.id not in assigned:
+                seen.append(n.id)
+    return seen
+
+
 def escape_attr(text: str) -> str:
     return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
 
@@ -615,8 +900,15 @@ class DeckPreprocessor(Preprocessor):
         folder = Path(meta.get("path") or ".")
         self.title = self.book_title or _book_title(folder)
         self.live = False  # in a widget's section (`section`)
+        self.reading = ""  # the conclusion that reads the code's printout (`code`)
         cells = [c for c in nb.cells if _slide_type(c) != "skip"]
+        before = cells
         cells = self.drop_setup(cells)
+        # names defined by code no slide shows: the set-up cell, and (below) figures' code
+        self.unseen = {}
+        for c in before:
+            if c.cell_type == "code" and c not in cells:
+                self.unseen.update(definitions(c.source))
         prose = "\n".join(c.source for c in cells if c.cell_type == "markdown")
         self.named = set(re.findall(r"`([A-Za-z_]\w*)[`(]", prose))  # functions the prose names
         out = []
@@ -626,15 +918,48 @@ class DeckPreprocessor(Preprocessor):
             if cell.cell_type == "markdown":
                 out.extend(self.markdown(cell, first=not out, leads_into_code=to_code))
             elif cell.cell_type == "code":
-                after = next((c for c in cells[n + 1 :] if c.cell_type == "markdown"), None)
+                # the conclusion right after it (no other code on a slide between) reads its
+                # numbers: its printout is on a slide, not in the notes alone
+                after = next(
+                    (c for c in cells[n + 1 :] if c.cell_type == "markdown" or self.shown_code(c)),
+                    None,
+                )
                 read = (
                     after is not None
+                    and after.cell_type == "markdown"
                     and bool(CONCLUSION.match(after.source.lstrip()))
-                    and bool(READS_PRINTOUT.search(after.source))
                 )
-                out.extend(self.code(cell, read))
+                self.reading = reading(after.source) if read else ""
+                out.extend(self.said_where_used(cell, self.code(cell, read)))
+        for c in out:
+            if c.cell_type == "markdown" and _slide_type(c) == "notes":
+                c.source = for_the_notes(c.source)
         nb.cells = self.unique_ids(join_sparse(self.fit(out)))
         return nb, resources
+
+    def said_where_used(self, cell, cells):
+        """The code of a slide that uses a name defined where no slide shows it (the set-up
+        cell: `phi`, `G_early`; a figure's code: `bench_ring`) says what it is, in a comment
+        line at its top, the first time; a cell whose code no slide shows adds its names."""
+        shown = [
+            c
+            for c in cells
+            if c.cell_type == "code" and _slide_type(c) != "notes" and not removed_source(c)
+        ]
+        if not shown:
+            self.unseen.update(definitions(cell.source))
+            return cells
+        code = shown[0]
+        said = [n for n in used_names(code.source) if n in self.unseen]
+        if said:
+            lines = []
+            for name in said:
+                line = f"# defined in the book: {self.unseen.pop(name)}"
+                lines.append(line if len(line) <= 88 else line[:87] + "…")
+            code.source = "\n".join(lines) + "\n" + code.source
+        for name in definitions(code.source):
+            self.unseen.pop(name, None)
+        return cells
 
     @staticmethod
     def unique_ids(cells):
@@ -715,17 +1040,25 @@ class DeckPreprocessor(Preprocessor):
                     # it, the conclusion in that slide's notes; a lead-in to the next code that
                     # closes the cell goes on to that code's slide (and notes), below.
                     end = len(blocks)
-                    if (
+                    # a new topic after it ("**One-sided label smoothing.** ..."): a part of
+                    # its own, shown, not the conclusion's notes alone
+                    topic = next((j for j in range(1, len(blocks)) if new_topic(blocks[j])), None)
+                    if topic is not None:
+                        end = topic
+                    elif (
                         into_code
                         and len(blocks) > 1
                         and kind(blocks[-1]) == "paragraph"
                         and introduces(blocks[-1])
                     ):
-                        end = len(blocks) - 1
+                        end = max(1, lead_in_start(blocks))
                     out.extend(self.conclusion(blocks[:end]))
                     blocks = blocks[end:]
                     part = "\n\n".join(blocks)
                     if not blocks:
+                        continue
+                    if topic is not None:
+                        out.extend(self.section(part, "subslide", into_code))
                         continue
                 if (
                     kept == "notes"
@@ -735,20 +1068,13 @@ class DeckPreprocessor(Preprocessor):
                     # Long prose that ends by leading into the next cell's code ("The same
                     # experiment with Adam ...:"): its last paragraph is that code's slide's
                     # text, the whole cell its notes.
-                    start = len(blocks) - 1
-                    while start > 0 and (
-                        (
-                            kind(blocks[start]) == "paragraph"
-                            and continues(blocks[start])
-                            and kind(blocks[start - 1]) == "math"
-                        )
-                        or (
-                            kind(blocks[start]) == "math"
-                            and kind(blocks[start - 1]) == "paragraph"
-                            and introduces(blocks[start - 1])
-                        )
-                    ):
-                        start -= 1
+                    start = lead_in_start(blocks)
+                    if start > 0 and any(kind(b) == "paragraph" for b in blocks[:start]):
+                        # the text before it reads the experiment before ("The FID of real
+                        # against real falls ..."): a slide of its own, with its own notes, not
+                        # the notes of the next experiment's slide
+                        out.extend(self.conclusion(blocks[:start]))
+                        part = "\n\n".join(blocks[start:])
                     shown = self.section("\n\n".join(blocks[start:]), "subslide", True)
                     shown = [c for c in shown if _slide_type(c) != "notes"]
                     out.extend(shown[:1] + [_markdown(part, "notes")] + shown[1:])
@@ -759,10 +1085,26 @@ class DeckPreprocessor(Preprocessor):
         return out
 
     def conclusion(self, blocks: list[str]):
-        """An experiment's conclusion: its first sentences on a slide, all of it in the notes."""
+        """An experiment's conclusion: its first paragraph whole (its claim and the numbers it
+        rests on), over follow-on slides when long, each with its text in the notes; the whole
+        conclusion in the first one's notes."""
         first = next((b for b in blocks if kind(b) == "paragraph"), blocks[0])
-        shown = lead(for_the_deck(one_line(first)), 300)
-        return [_markdown(shown, "subslide"), _markdown("\n\n".join(blocks), "notes")]
+        pieces = pieces_of(for_the_deck(one_line(first)))
+        out = [_markdown(pieces[0], "subslide"), _markdown("\n\n".join(blocks), "notes")]
+        for piece in pieces[1:]:
+            out += [_markdown(piece, "subslide"), _markdown(piece, "notes")]
+        # a table it reads ("the table below, from ten seeds, is the measurement") on a slide,
+        # with the paragraph after it that says what it shows
+        start = blocks.index(first)
+        for j in range(start + 1, len(blocks)):
+            if kind(blocks[j]) != "table":
+                continue
+            out += [_markdown(blocks[j], "subslide"), _markdown(blocks[j], "notes")]
+            if j + 1 < len(blocks) and kind(blocks[j + 1]) == "paragraph":
+                text = blocks[j + 1]
+                for piece in pieces_of(for_the_deck(one_line(text))):
+                    out += [_markdown(piece, "subslide"), _markdown(piece, "notes")]
+        return out
 
     def title_slide(self, title: str, rest: list[str]):
         number = re.match(r"^(\d+)\.\s+(.*)$", title)
@@ -822,6 +1164,7 @@ class DeckPreprocessor(Preprocessor):
             self.said_instead = False
         live = getattr(self, "live", False) or "widget" in part
         shown: list[tuple[str, bool]] = []  # (markdown, tied to the block before it)
+        srcs: list[tuple[int, str | None]] = []  # (its block, its whole text if only a part)
         long_seen, last = False, None  # last: the index of the last block shown
         for i, (block, k) in enumerate(zip(blocks, kinds, strict=False)):
             before = next((j for j in range(i - 1, -1, -1) if kinds[j] != "heading"), None)
@@ -837,7 +1180,7 @@ class DeckPreprocessor(Preprocessor):
                 )
             )
             nxt = kinds[i + 1] if i + 1 < len(blocks) else None
-            add = None
+            add, src = None, None
             if k == "heading":
                 add = block
             elif k == "paragraph":
@@ -862,15 +1205,27 @@ class DeckPreprocessor(Preprocessor):
                 elif len(one_line(text)) <= 260:
                     add = text
                 elif leads_in:
-                    parts = sentences(text)
-                    # the last sentence leads in; the ones it refers back to ("... the great
-                    # circle instead:", "... rejects such averages:") go with it
-                    k = len(parts) - 1
-                    while k > 0 and refers_back(parts[k]):
-                        k -= 1
-                    first = "" if long_seen or k < 1 else lead(" ".join(parts[:k]), 160)
-                    tail = " ".join(parts[k:])
-                    add = f"{first.rstrip(' …')} … {tail}" if first else tail
+                    # whole: what it says before its last sentence defines what the equation,
+                    # table or code then uses (the discriminator, the stride s, θ and ψ); a long
+                    # one goes on over follow-on slides, its last piece with what it leads into
+                    pieces, said = self.pieces(block, text, live)
+                    for n_piece, piece in enumerate(pieces[:-1]):
+                        shown.append((piece, tied))
+                        srcs.append((i, None if n_piece == 0 else said[n_piece]))
+                        tied = False
+                    add = pieces[-1]
+                    src = (i, said[-1]) if len(pieces) > 1 else None
+                    long_seen = True
+                elif new_topic(block) or CONCLUSION.match(block.lstrip()):
+                    # a topic of its own ("**D's side is binary cross-entropy.** ..."): its
+                    # claim is what the code after it checks; whole, over follow-on slides
+                    pieces, said = self.pieces(block, text, live)
+                    for n_piece, piece in enumerate(pieces[:-1]):
+                        shown.append((piece, tied))
+                        srcs.append((i, None if n_piece == 0 else said[n_piece]))
+                        tied = False
+                    add = pieces[-1]
+                    src = (i, said[-1]) if len(pieces) > 1 else None
                     long_seen = True
                 elif not long_seen or bare:
                     long_seen = True
@@ -880,19 +1235,25 @@ class DeckPreprocessor(Preprocessor):
             elif k == "list":
                 # a list taller than a slide: its items on as many slides as they need
                 chunks: list[list[str]] = [[]]
-                for it in list_items(block):
+                whole = list_items(block)
+                for it in whole:
                     item = condense_item(it)
                     if chunks[-1] and text_height("\n".join(chunks[-1] + [item])) > LIST_ROOM:
                         chunks.append([])
                     chunks[-1].append(item)
+                size = len(whole)
                 if len(chunks) > 1:  # as many items on each slide as can be
                     items = [it for chunk in chunks for it in chunk]
                     size = -(-len(items) // len(chunks))
                     chunks = [items[j : j + size] for j in range(0, len(items), size)]
-                for chunk in chunks[:-1]:
+                # the notes of each slide: its items whole
+                full = ["\n".join(whole[j : j + size]) for j in range(0, len(whole), size)]
+                for chunk, items_whole in zip(chunks[:-1], full, strict=False):
                     shown.append(("\n".join(chunk), tied))
+                    srcs.append((i, items_whole))
                     tied = False
                 add = "\n".join(chunks[-1])
+                src = (i, full[-1]) if len(chunks) > 1 else None
             elif k in {"table", "code"}:
                 add = block if tied or before is None else None
             elif k == "box":
@@ -901,6 +1262,7 @@ class DeckPreprocessor(Preprocessor):
                 add = block
             if add:
                 shown.append((add, tied))
+                srcs.append(src or (i, None))
                 last = i
         # On slides: the heading's slide takes what fits; a block that does not fit starts a
         # slide of its own (with what is tied to it).
@@ -935,6 +1297,21 @@ class DeckPreprocessor(Preprocessor):
                     slides[-1].extend(group[:take])
                     del group[:take]
                 if group:
+                    # "non-saturating:" goes with the equation it leads into, to the next slide
+                    # (a label, capitalised there: no slide starts in lower case)
+                    while (
+                        sum(not t.startswith("#") for t in slides[-1]) > 1
+                        and kind(slides[-1][-1]) == "paragraph"
+                        and slides[-1][-1].rstrip().endswith(":")
+                    ):
+                        group.insert(0, slides[-1].pop())
+                        height -= text_height(group[0])
+                    last_text = slides[-1][-1]
+                    if kind(last_text) == "paragraph" and last_text.rstrip().endswith(":"):
+                        # it stays with the heading: it announces the next slide
+                        slides[-1][-1] = last_text.rstrip()[:-1].rstrip() + "."
+                    if re.match(r"[a-z]", group[0]) and len(group[0]) <= 60:
+                        group[0] = group[0][0].upper() + group[0][1:]
                     slides.append([])
                     height = 0
                 h = sum(text_height(t) for t in group)
@@ -956,21 +1333,53 @@ class DeckPreprocessor(Preprocessor):
             # "... against autograd:" leads into the next cell's code: a cell of its own, so
             # that it goes with that code to the next slide when both do not fit on this one
             tail = slides[-1].pop()
+        # The notes of each slide: the whole text of what it shows (a list's items whole, a
+        # paragraph's part), and the text the slides leave out where it stands (with the slide
+        # of the block before it), so that the notes of a slide never read ahead.
+        where: dict[int, int] = {}  # block -> its slide
+        owned: list[list[tuple[int, str | None]]] = [[] for _ in slides]
+        flat = [n for n, texts in enumerate(slides) for _ in texts] + (
+            [len(slides) - 1] if tail else []
+        )
+        for (block_no, whole), n in zip(srcs, flat, strict=False):
+            where[block_no] = n
+            owned[n].append((block_no, whole))
+        notes: list[list[str]] = [[] for _ in slides]
+        for n in range(len(slides)):
+            for block_no, whole in owned[n]:
+                text = whole if whole is not None else blocks[block_no]
+                if kinds[block_no] != "heading" and text not in notes[n]:
+                    notes[n].append(text)
+        at = 0
+        for j, block in enumerate(blocks):
+            if j in where:
+                at = where[j]
+            elif kinds[j] != "heading" and slides:
+                notes[at].append(block)
         cells = []
         for n, texts in enumerate(slides):
             cells.append(_markdown("\n\n".join(texts), slide_type if n == 0 else "subslide"))
-            if n == 0:
-                body = [b for b in blocks if kind(b) != "heading"]
-                if body:
-                    cells.append(_markdown("\n\n".join(body), "notes"))
-            else:  # a slide that goes on with the section: its text (the section's: above)
-                cells.append(_markdown("\n\n".join(texts), "notes"))
+            if notes[n]:
+                cells.append(_markdown("\n\n".join(notes[n]), "notes"))
         if not cells:
             body = [b for b in blocks if kind(b) != "heading"]
             cells.append(_markdown("\n\n".join(body), "notes"))
         if tail:
             cells.append(_markdown(tail, "-"))
         return cells
+
+    @staticmethod
+    def pieces(block: str, text: str, live: bool) -> tuple[list[str], list[str]]:
+        """A paragraph over follow-on slides: its pieces as the slides say them and as the book
+        does (the notes: the whole paragraph with the first piece, each piece with the next)."""
+        said = pieces_of(block)
+        if len(said) == 1:
+            return [text], [block]
+        shown = [for_the_deck(x) for x in said]
+        if live:
+            shown = [unwidget(x) for x in shown]
+        kept = [(a, b) for a, b in zip(shown, said, strict=False) if a.strip()]
+        return [a for a, _ in kept] or [text], [b for _, b in kept] or [block]
 
     def exercises(self, part: str, slide_type: str):
         """One exercise and its solution per slide, under the section's heading."""
@@ -1027,17 +1436,31 @@ class DeckPreprocessor(Preprocessor):
         if "text/markdown" in kinds:
             # A table the cell displays: the display call is boilerplate, the table the point.
             cell.metadata["transient"] = {"remove_source": True}
+            md = next(o for o in cell.outputs if "text/markdown" in o.get("data", {}))
+            text = md["data"]["text/markdown"]
+            text = "".join(text) if isinstance(text, list) else str(text)
+            pieces, prose = table_pieces(text)
+            if pieces and (len(pieces) > 1 or prose):
+                return self.tables(cell, md, pieces, prose)
         if is_figure(cell):
             return self.figure(cell, printed, read)
         shown, helpers = split_helpers(cell.source, self.named)
-        notes = [f"The code: {summary(re.sub(r'(?m)^# helper .*$', '', shown))}"]
+        notes = [what_code_does(re.sub(r"(?m)^# helper .*$", "", shown))]
         if helpers:
             notes.append("Its helpers (in the book):\n\n```python\n" + helpers + "\n```")
             if not shown.strip() and not cell.outputs:
                 return [_markdown("\n\n".join(notes), "notes")]
             cell.source = shown
         if printed and "text/markdown" not in kinds:
-            notes.append(f"It prints:\n\n```text\n{printed}\n```")
+            notes.append(
+                (
+                    "It prints the numbers on the slide, which the section reads on the next "
+                    f"slide: {self.reading}"
+                    if self.reading
+                    else "What it prints, under the code on the slide:"
+                )
+                + f"\n\n```text\n{printed}\n```"
+            )
         width = max((len(x) for x in (printed + "\n" + cell.source).split("\n")), default=0)
         if width > 92:  # wider than the code box at 16 px: a smaller font (the template)
             tag = "deck-narrow" if width <= 110 else "deck-narrower"
@@ -1050,14 +1473,55 @@ class DeckPreprocessor(Preprocessor):
             _set(printout, "subslide")
             printout.metadata["deck"] = "printout"
             cell.outputs = []
+            notes = [
+                x.replace("under the code on the slide", "on the slide after it") for x in notes
+            ]
             out = [cell, _markdown("\n\n".join(notes), "notes"), printout]
             # its notes say what it shows, not what the code was (the code slide's notes do)
             first = next((x.strip() for x in printed.split("\n") if x.strip()), "")
             if printed and "text/markdown" not in kinds:
-                notes = [f"The printout of the code before, from its first line: {first}"]
+                notes = [
+                    f"This slide shows the code's printout, from “{first}” on."
+                    + (f" The section reads it next: {self.reading}" if self.reading else "")
+                    + f"\n\n```text\n{printed}\n```"
+                ]
             else:
-                notes = ["The table that the code before displays."]
+                notes = [
+                    "This slide shows the table that the code of the slide before displays "
+                    f"({what_code_does(shown, bare=True)})."
+                ]
         return out + [_markdown("\n\n".join(notes), "notes")]
+
+    def tables(self, cell, output, pieces: list[str], prose: str):
+        """A displayed output of several tables, or of one too tall for a slide: one slide per
+        table (or piece of one), the prose around them (their caption) in the notes."""
+        cells = []
+        base = cell.get("id", "")
+        for n, piece in enumerate(pieces):
+            c = copy.deepcopy(cell)
+            out = copy.deepcopy(output)
+            out["data"] = {"text/markdown": piece}
+            c.outputs = [out]
+            c.metadata["transient"] = {"remove_source": True}
+            if n:  # the first joins the text that leads into it when both fit
+                c.metadata["deck"] = "printout"
+            tags = set(c.metadata.get("tags", [])) | {"deck-table"}
+            c.metadata["tags"] = sorted(tags)
+            _set(c, "subslide")
+            if n and base:
+                c["id"] = f"{base[:54]}-t{n + 1}"
+            title = re.match(r"\*\*(.+?)\*\*", piece)
+            what = f"“{title.group(1)}”" if title else "the table"
+            notes = [
+                f"This slide shows {what}, table {n + 1} of {len(pieces)} that the code of the "
+                "section displays (the whole output is in the book)."
+            ]
+            if n == 0 and prose:
+                notes.append(f"The tables' caption in the book: {prose}")
+            if n == 0:
+                notes.append(f"The code: {summary(cell.source)}")
+            cells += [c, _markdown("\n\n".join(notes), "notes")]
+        return cells
 
     def figure(self, cell, printed: str, read: bool = False):
         """The figure is the point: the code that drew it stays in the book, the text it printed
@@ -1088,9 +1552,9 @@ class DeckPreprocessor(Preprocessor):
             # the text after it reads its printout ("The norms printed above: ..."): the
             # printout on a slide of its own after the figure, not in the notes alone
             printout = copy.deepcopy(cell)
-            printout.outputs = [
-                o for o in merge_streams(self.streams) if o.get("output_type") == "stream"
-            ]
+            printout.outputs = merge_streams(
+                [o for o in self.streams if o.get("output_type") == "stream"]
+            )
             printout.metadata["deck"] = "printout"
             printout.metadata.pop("mystnb", None)
             _set(printout, "subslide")
@@ -1104,8 +1568,10 @@ class DeckPreprocessor(Preprocessor):
             cells += [
                 printout,
                 _markdown(
-                    "The printout of the figure's code, which the text reads, from its first "
-                    f"line: {first}",
+                    "This slide shows what the figure's code printed, starting with "
+                    f"“{first}”: the numbers the conclusion reads"
+                    + (f", on the next slide: {self.reading}" if self.reading else ".")
+                    + f"\n\n```text\n{printed}\n```",
                     "notes",
                 ),
             ]

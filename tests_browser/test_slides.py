@@ -676,3 +676,61 @@ def test_a_figure_is_as_large_as_its_slide_allows(open_deck, deck):
         if not f["fills"]
     ]
     assert small == [], f"{deck}: figures smaller than their slide allows {small}"
+
+
+# the decks whose notes hold roots or fractions (04: √d; 06: √2, the power iteration)
+SPEAKER_DECKS = [d for d in CHAPTERS if d[:2] in {"04", "06"}]
+
+
+@pytest.mark.parametrize("deck", SPEAKER_DECKS)
+def test_speaker_view_typesets_the_notes_math(open_deck, deck):
+    """The speaker view (key S: reveal's notes plugin, a window of its own) shows the notes'
+    math as MathJax typeset it, with MathJax's stylesheet: every character box draws its glyph
+    (without the stylesheet a root or a fraction loses its glyphs and "√d" reads "d")."""
+    page, _ = open_deck(deck)
+    where = page.evaluate(
+        """() => {
+            const a = [...document.querySelectorAll('aside.notes')]
+                .find(n => n.querySelector('mjx-msqrt, mjx-mfrac'));
+            if (!a) return null;
+            const sec = a.closest('section');
+            const tops = [...document.querySelectorAll('.reveal .slides > section')];
+            const top = tops.find(t => t.contains(sec));
+            const subs = [...top.querySelectorAll(':scope > section')];
+            return [tops.indexOf(top), Math.max(0, subs.indexOf(sec))];
+        }"""
+    )
+    assert where, f"{deck}: no notes with a root or a fraction"
+    page.evaluate(f"() => {{ location.hash = '#/{where[0]}/{where[1]}'; }}")
+    page.wait_for_timeout(300)
+    with page.context.expect_page() as popup:
+        page.keyboard.press("s")
+    speaker = popup.value
+    try:
+        speaker.wait_for_selector(
+            ".speaker-controls-notes mjx-container", state="attached", timeout=20_000
+        )
+        from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+        try:  # the stylesheet the deck's script adds (an older build has none: measured anyway)
+            speaker.wait_for_function(
+                "() => !!document.getElementById('deck-notes-math')", timeout=10_000
+            )
+        except PlaywrightTimeoutError:
+            pass
+        drawn = speaker.evaluate(
+            """() => {
+                const chars = [...document.querySelectorAll('.speaker-controls-notes mjx-c')];
+                const glyph = e => {
+                    const c = getComputedStyle(e, '::before').content;
+                    return c && c !== 'none' && c !== 'normal' && c !== '""';
+                };
+                return [chars.length, chars.filter(glyph).length];
+            }"""
+        )
+    finally:
+        speaker.close()
+    assert drawn[0] > 0 and drawn[1] == drawn[0], (
+        f"{deck}: the speaker view draws {drawn[1]} of the {drawn[0]} math characters of #/"
+        f"{where[0]}/{where[1]}'s notes"
+    )
