@@ -1147,6 +1147,16 @@ class DeckPreprocessor(Preprocessor):
                 out.append(_markdown(" ".join(said[start:]), "notes"))
         return out
 
+    def spread(self, block, text, live, i, tied, shown, srcs):
+        """A paragraph shown whole over follow-on slides: every piece but the last goes into
+        ``shown`` now; returns the last piece, its source and whether the next is tied."""
+        pieces, said = self.pieces(block, text, live)
+        for n_piece, piece in enumerate(pieces[:-1]):
+            shown.append((piece, tied))
+            srcs.append((i, None if n_piece == 0 else said[n_piece]))
+            tied = False
+        return pieces[-1], ((i, said[-1]) if len(pieces) > 1 else None), tied
+
     def section(self, part: str, slide_type: str, leads_into_code: bool = False):
         """A heading and its text: what fits on the slide, the whole text in the notes.
 
@@ -1208,24 +1218,12 @@ class DeckPreprocessor(Preprocessor):
                     # whole: what it says before its last sentence defines what the equation,
                     # table or code then uses (the discriminator, the stride s, θ and ψ); a long
                     # one goes on over follow-on slides, its last piece with what it leads into
-                    pieces, said = self.pieces(block, text, live)
-                    for n_piece, piece in enumerate(pieces[:-1]):
-                        shown.append((piece, tied))
-                        srcs.append((i, None if n_piece == 0 else said[n_piece]))
-                        tied = False
-                    add = pieces[-1]
-                    src = (i, said[-1]) if len(pieces) > 1 else None
+                    add, src, tied = self.spread(block, text, live, i, tied, shown, srcs)
                     long_seen = True
                 elif new_topic(block) or CONCLUSION.match(block.lstrip()):
                     # a topic of its own ("**D's side is binary cross-entropy.** ..."): its
                     # claim is what the code after it checks; whole, over follow-on slides
-                    pieces, said = self.pieces(block, text, live)
-                    for n_piece, piece in enumerate(pieces[:-1]):
-                        shown.append((piece, tied))
-                        srcs.append((i, None if n_piece == 0 else said[n_piece]))
-                        tied = False
-                    add = pieces[-1]
-                    src = (i, said[-1]) if len(pieces) > 1 else None
+                    add, src, tied = self.spread(block, text, live, i, tied, shown, srcs)
                     long_seen = True
                 elif not long_seen or bare:
                     long_seen = True
