@@ -306,9 +306,15 @@ SLIDE_GEOMETRY_JS = """() => {
         if (!skip(e) && !(e.parentElement && e.parentElement.closest('mjx-container')))
             check(e.getBoundingClientRect(), e.parentElement, `<${e.tagName.toLowerCase()}>`);
     }
+    // A formula, table or printout box that would scroll up and down by a few pixels: where
+    // scrollbars take room (a Windows or Linux laptop at the projector) it draws a vertical bar.
+    const vbar = [...s.querySelectorAll('mjx-container[display="true"], table, pre')]
+        .filter(e => !skip(e) && /auto|scroll/.test(getComputedStyle(e).overflowY)
+                     && e.scrollHeight > e.clientHeight + 1)
+        .map(e => (e.textContent || '').trim().slice(0, 30));
     const height = Math.max(s.scrollHeight, s.offsetHeight);
     const overflowY = getComputedStyle(s).overflowY;
-    return {height, deckHeight, scroll, tall: !scroll && height > deckHeight + 1,
+    return {height, deckHeight, scroll, vbar, tall: !scroll && height > deckHeight + 1,
             scrollsAsDesigned: !scroll || s.scrollHeight <= s.clientHeight + 1
                                || overflowY === 'auto' || overflowY === 'scroll',
             cut: [...new Set(cut)]};
@@ -379,12 +385,14 @@ def test_every_slide_fits_its_screen(open_deck, deck, screenshot):
     """Every slide, fragments shown, fits the deck's 960 x 700 screen: no slide is taller
     unless it scrolls by design (data-scroll: a code cell too long for any slide, the reference
     list), and nothing sticks out at the sides or is clipped without a scrollbar (a word cut at
-    the right edge). With BROWSER_SHOTS set, each slide is saved as a screenshot."""
+    the right edge), and no formula or table box scrolls up and down by a glyph's few pixels
+    (a stray vertical scrollbar on a projector laptop). With BROWSER_SHOTS set, each slide is
+    saved as a screenshot."""
     import os
 
     page, _ = open_deck(deck)
     shots = bool(os.environ.get("BROWSER_SHOTS"))
-    tall, cut = [], []
+    tall, cut, vbars = [], [], []
     for n, (h, v) in enumerate(page.evaluate(LEAVES_JS)):
         _show(page, h, v)
         g = page.evaluate(SLIDE_GEOMETRY_JS)
@@ -392,12 +400,15 @@ def test_every_slide_fits_its_screen(open_deck, deck, screenshot):
             tall.append(f"#/{h}/{v} {g['height']} px")
         if g["cut"]:
             cut.append(f"#/{h}/{v} {g['cut'][:2]}")
+        if g["vbar"]:
+            vbars.append(f"#/{h}/{v} {g['vbar'][:2]}")
         if shots:
             page.wait_for_timeout(400)  # the fragments' fade-in
             screenshot(page, f"slides_{deck}_{n:02d}")
     page.evaluate("() => { location.hash = '#/'; }")
     assert tall == [], f"{deck}: slides taller than the {g['deckHeight']} px screen: {tall}"
     assert cut == [], f"{deck}: cut at a side of the slide: {cut}"
+    assert vbars == [], f"{deck}: boxes that scroll up and down by a few pixels: {vbars}"
 
 
 @pytest.mark.parametrize("deck", CHAPTERS)
