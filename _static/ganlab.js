@@ -37,6 +37,23 @@
   else glue();
 })();
 
+/* One cue for everything that scrolls sideways (a figure on a phone, a table, a formula on its
+   own line): the box is marked "ganlab-scrolls" while it does, and the cue under it, "swipe
+   sideways", made the first time, shows on a phone only (_static/ganlab.css): a phone may show
+   no scrollbar until the reader happens to swipe. */
+function ganlabMarkScrolling(box, rest) {
+  "use strict";
+  const scrolls = box.scrollWidth > box.clientWidth + 1;
+  box.classList.toggle("ganlab-scrolls", scrolls);
+  const next = box.nextElementSibling;
+  if (scrolls && !(next && next.classList.contains("ganlab-swipe-cue"))) {
+    const cue = document.createElement("span");
+    cue.className = "ganlab-swipe-cue";
+    cue.textContent = `⇠ swipe sideways to see ${rest} ⇢`;
+    box.after(cue);
+  }
+}
+
 /* A figure on a phone keeps a legible scale. Matplotlib draws the book's figures at 100 dpi, so
    an image's natural width is the width its 10-11 pt text was set for; a figure 10 in wide
    shrunk into a 350-px phone column shows at a third of it, too small to read. Each figure's
@@ -51,9 +68,7 @@
   "use strict";
   const PHONE = window.matchMedia("(max-width: 600px)");
 
-  function mark(box) {
-    box.classList.toggle("ganlab-scrolls", box.scrollWidth > box.clientWidth + 1);
-  }
+  const mark = (box) => ganlabMarkScrolling(box, "the whole figure");
 
   function wrap(img) {
     // a vector diagram (book/figures/*.svg) is drawn to be read at the column's width
@@ -65,10 +80,6 @@
     img.addEventListener("click", () => {
       if (PHONE.matches) window.location.href = img.currentSrc || img.src;
     });
-    const cue = document.createElement("div");
-    cue.className = "ganlab-swipe-cue";
-    cue.textContent = "⇠ swipe sideways to see the whole figure ⇢";
-    box.after(cue);
     const natural = () => {
       if (!img.naturalWidth) return;
       img.style.setProperty("--ganlab-natural-width", `${img.naturalWidth}px`);
@@ -96,21 +107,6 @@
    after it. Measured once MathJax has typeset the page. */
 (function () {
   "use strict";
-  // A box that scrolls sideways (a table, a formula on its own line) gets the figures' cue
-  // under it, "swipe sideways", shown on a phone only (ganlab.css): a phone may show no
-  // scrollbar until the reader happens to swipe.
-  function cue(box) {
-    const next = box.nextElementSibling;
-    const has = next && next.classList.contains("ganlab-swipe-cue");
-    const scrolls = box.scrollWidth > box.clientWidth + 1;
-    box.classList.toggle("ganlab-scrolls", scrolls);
-    if (scrolls && !has) {
-      const text = document.createElement("span");
-      text.className = "ganlab-swipe-cue";
-      text.textContent = "⇠ swipe sideways to see the rest ⇢";
-      box.after(text);
-    }
-  }
   function widen() {
     document.querySelectorAll(".bd-article .ganlab-wide-math").forEach((box) =>
       box.classList.remove("ganlab-wide-math", "ganlab-scrolls"));
@@ -122,7 +118,8 @@
       const glued = math.parentElement.classList.contains("ganlab-nobreak");
       (glued ? math.parentElement : math).classList.add("ganlab-wide-math");
     });
-    document.querySelectorAll(".bd-article :is(table, .ganlab-wide-math)").forEach(cue);
+    document.querySelectorAll(".bd-article :is(table, .ganlab-wide-math)")
+      .forEach((box) => ganlabMarkScrolling(box, "the rest"));
   }
   function whenTypeset() {
     const startup = window.MathJax && window.MathJax.startup;
